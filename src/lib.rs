@@ -1,0 +1,3 @@
+#![forbid(unsafe_code)]
+pub mod pgcluster;
+pub mod routing;
