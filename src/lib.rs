@@ -1,3 +1,50 @@
+//! hmis: the regional health data router.
+//!
+//! Every patient record lives in the PostgreSQL database of its region. hmis places each
+//! record with declarative rules, reads it back from that one database, and keeps the
+//! regions independent: a region that is down is reported, not fatal.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `rules`).
+//! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
+//! - [`routing`]: the rule engine. Pure: no I/O, so it is tested without a database.
+//! - [`shards`]: a connection pool per region, health checks.
+//! - [`domain`]: parsed types (patient input, IDs that carry their region).
+//! - [`patients`]: the patients resource: its `router()`, handlers and SQL.
+//! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
+//! - [`migrate`]: the shard and central migrations compiled into the binary.
+//! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
+//! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
+//!
+//! [`launch`] is the one entry point that `serve`, `dev` and the tests share.
 #![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dev;
+pub mod domain;
+pub mod http;
+pub mod migrate;
+pub mod patients;
 pub mod pgcluster;
 pub mod routing;
+pub mod shards;
+
+use std::future::Future;
+use std::sync::Arc;
+
+/// Serves hmis on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn launch(
+    settings: config::Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = Arc::new(app::App::new(settings)?);
+    let router = http::router(app);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The state every handler shares: settings, the rule set, the shard pools and the
+//! central pool. Built once at launch; nothing in it is rebuilt per request.
+
+use crate::config::Settings;
+use crate::domain::PatientId;
+use crate::routing::RuleSet;
+use crate::shards::{Shard, Shards};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub type AppState = Arc<App>;
+
+pub struct App {
+    pub settings: Settings,
+    pub rules: Arc<RuleSet>,
+    pub shards: Shards,
+    /// Lower-case district name to its canonical spelling, for parsing input.
+    pub districts: BTreeMap<String, String>,
+    /// The central database; connects lazily so that hmis starts while it is down.
+    pub central: sqlx::PgPool,
+}
+
+impl App {
+    pub fn new(settings: Settings) -> anyhow::Result<App> {
+        let shards = Shards::new(&settings)?;
+        let districts = settings
+            .regions
+            .iter()
+            .flat_map(|r| r.districts.iter())
+            .map(|d| (d.to_lowercase(), d.clone()))
+            .collect();
+        let central = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(settings.file.central.pool_size)
+            .acquire_timeout(std::time::Duration::from_millis(
+                settings.file.server.shard_timeout_ms,
+            ))
+            .connect_lazy(settings.file.central.url.expose())?;
+        Ok(App {
+            rules: settings.rules.clone(),
+            settings,
+            shards,
+            districts,
+            central,
+        })
+    }
+
+    /// Today's date: the latest of the regions' local dates, so that a birth date typed
+    /// just after midnight somewhere is never "in the future".
+    pub fn today(&self) -> chrono::NaiveDate {
+        let now = chrono::Utc::now();
+        self.settings
+            .regions
+            .iter()
+            .map(|r| now.with_timezone(&r.tz()).date_naive())
+            .max()
+            .unwrap_or_else(|| now.date_naive())
+    }
+
+    /// The shard holding a patient: the region code inside the ID, no lookup.
+    pub fn shard_of(&self, id: PatientId) -> Option<&Shard> {
+        self.shards.by_code(id.region_code())
+    }
+
+    /// The region name for a parent record, for `follow` rules.
+    pub fn resolve_parent(&self, entity: &str, id: &str) -> Option<String> {
+        match entity {
+            "patient" => crate::config::region_of_id(&self.settings.regions, id),
+            _ => None,
+        }
+    }
+}

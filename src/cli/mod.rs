@@ -1,0 +1,103 @@
+//! The command line. Each subcommand is a thin shell over the library: `serve` and `dev`
+//! end in [`crate::launch`], `rules` in the pure rule engine.
+
+mod rules;
+
+use crate::config::Settings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "hmis", version, about = "Regional health data router")]
+pub struct Cli {
+    /// Settings file. Default: ./hmis.toml if present, else built-in defaults.
+    #[arg(long, global = true, env = "HMIS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run everything locally: PostgreSQL clusters, migrations, demo data, the server.
+    Dev(crate::dev::DevArgs),
+    /// Serve against the configured databases.
+    Serve {
+        /// Listen address; overrides server.listen.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply the migrations to the central database and every region.
+    Migrate,
+    /// Check or explain the routing rules.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+}
+
+/// Parses the command line, runs it, and turns errors into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Dev(args) => crate::dev::run(Settings::load(config)?, args).await,
+        Command::Serve { listen } => serve(Settings::load(config)?, listen).await,
+        Command::Migrate => migrate(&Settings::load(config)?).await,
+        Command::Rules(cmd) => rules::run(cmd, config),
+    }
+}
+
+async fn serve(settings: Settings, listen: Option<String>) -> anyhow::Result<ExitCode> {
+    let addr = listen.unwrap_or_else(|| settings.file.server.listen.clone());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!(%addr, regions = settings.regions.len(), "serving");
+    crate::launch(settings, listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut failed = 0;
+    for outcome in crate::migrate::migrate_all(settings).await {
+        match outcome.result {
+            Ok(()) => println!("{}: up to date", outcome.target),
+            Err(e) => {
+                failed += 1;
+                println!("{}: FAILED: {e}", outcome.target);
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so that `serve` drains requests when stopped.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default: info for hmis and requests).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

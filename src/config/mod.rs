@@ -1,0 +1,233 @@
+//! Configuration: `hmis.toml` (server, central database, paths) and `regions/*.toml`, typed
+//! with serde, unknown keys rejected, every default written next to its field, and every
+//! setting overridable by an `HMIS_` environment variable (see [`env`]).
+//!
+//! Load errors name the file, and for syntax or type errors the line and key, because the
+//! person reading them is an operator at night with a text editor.
+
+mod env;
+mod region;
+mod secret;
+
+pub use region::RegionSettings;
+pub use secret::DatabaseUrl;
+
+use crate::routing::{Catalog, CatalogRegion, RuleSet, Source};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Everything `launch` needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: FileSettings,
+    pub regions: Vec<RegionSettings>,
+    pub rules: Arc<RuleSet>,
+}
+
+/// The contents of `hmis.toml`. A missing file means all defaults.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileSettings {
+    pub server: ServerSettings,
+    pub central: CentralSettings,
+    pub paths: PathSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address `hmis serve` listens on. Default `127.0.0.1:8000`.
+    pub listen: String,
+    /// Largest request body accepted, in bytes. Default 65536.
+    pub max_body_bytes: usize,
+    /// How long one shard may take to hand out a connection before the request fails
+    /// with 503, in milliseconds. Default 2000.
+    pub shard_timeout_ms: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8000".into(),
+            max_body_bytes: 64 * 1024,
+            shard_timeout_ms: 2000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CentralSettings {
+    /// The central database (users, sessions, policies, forwarding records).
+    /// Default `postgresql://hmis@127.0.0.1:5432/hmis_central`.
+    pub url: DatabaseUrl,
+    /// Connections kept open to it. Default 8.
+    pub pool_size: u32,
+}
+
+impl Default for CentralSettings {
+    fn default() -> Self {
+        Self {
+            url: DatabaseUrl::new("postgresql://hmis@127.0.0.1:5432/hmis_central"),
+            pool_size: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathSettings {
+    /// Folder of region files, relative to the working directory. Default `regions`.
+    pub regions: PathBuf,
+    /// Folder of routing rule files. Default `routing-rules`.
+    pub rules: PathBuf,
+}
+
+impl Default for PathSettings {
+    fn default() -> Self {
+        Self {
+            regions: "regions".into(),
+            rules: "routing-rules".into(),
+        }
+    }
+}
+
+/// A configuration problem, always naming the file it is in.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(file: &Path, message: impl Into<String>) -> Self {
+        Self {
+            file: file.display().to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn io(file: &Path, e: std::io::Error) -> Self {
+        Self::new(file, format!("cannot read: {e}"))
+    }
+
+    /// toml's message already carries line, column and the offending key.
+    fn toml(file: &Path, _text: &str, e: &toml::de::Error) -> Self {
+        Self::new(file, e.to_string().trim_end().to_owned())
+    }
+}
+
+impl Settings {
+    /// Loads `hmis.toml` (if `config` is None, `./hmis.toml` when present), then the
+    /// regions and rules it points at, with `HMIS_` overrides applied.
+    pub fn load(config: Option<&Path>) -> Result<Settings, ConfigError> {
+        let vars = env::hmis_vars();
+        let file = load_file_settings(config, &vars)?;
+        let regions = region::load_dir(&file.paths.regions, &vars)?;
+        let rules = load_rules(&file.paths.rules, &regions)?;
+        Ok(Settings {
+            file,
+            regions,
+            rules: Arc::new(rules),
+        })
+    }
+
+    pub fn region(&self, name: &str) -> Option<&RegionSettings> {
+        self.regions.iter().find(|r| r.name == name)
+    }
+}
+
+fn load_file_settings(
+    config: Option<&Path>,
+    vars: &BTreeMap<String, String>,
+) -> Result<FileSettings, ConfigError> {
+    let default_path = Path::new("hmis.toml");
+    let path = config.unwrap_or(default_path);
+    let settings = match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::toml(path, &text, &e))?,
+        Err(e) if config.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
+            FileSettings::default()
+        }
+        Err(e) => return Err(ConfigError::io(path, e)),
+    };
+    with_env(path, settings, "HMIS", vars)
+}
+
+/// Round-trips `value` through a TOML tree so that `HMIS_*` variables can replace leaves.
+fn with_env<T: Serialize + DeserializeOwned>(
+    file: &Path,
+    value: T,
+    prefix: &str,
+    vars: &BTreeMap<String, String>,
+) -> Result<T, ConfigError> {
+    let mut tree = toml::Table::try_from(&value)
+        .map_err(|e| ConfigError::new(file, format!("internal: {e}")))?;
+    let used = env::apply(&mut tree, prefix, vars);
+    if used.is_empty() {
+        return Ok(value);
+    }
+    tree.try_into().map_err(|e: toml::de::Error| {
+        ConfigError::new(file, format!("after {}: {}", used.join(", "), e.message()))
+    })
+}
+
+/// Reads every rule file and validates the set against the regions.
+pub fn load_rules(dir: &Path, regions: &[RegionSettings]) -> Result<RuleSet, ConfigError> {
+    let texts = read_rule_files(dir)?;
+    let sources: Vec<Source<'_>> = texts
+        .iter()
+        .map(|(file, text)| Source { file, text })
+        .collect();
+    RuleSet::build(&sources, &catalog(regions)).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        ConfigError::new(dir, format!("invalid routing rules:\n  {}", lines.join("\n  ")))
+    })
+}
+
+/// The rule files' display names and texts, sorted by file name (evaluation order).
+pub fn read_rule_files(dir: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| ConfigError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).map_err(|e| ConfigError::io(f, e))?;
+            Ok((f.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// What the rule engine needs to know about the regions.
+pub fn catalog(regions: &[RegionSettings]) -> Catalog {
+    Catalog {
+        regions: regions
+            .iter()
+            .map(|r| CatalogRegion {
+                name: r.name.clone(),
+                districts: r.districts.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The regions in `dir`, with `HMIS_REGION_*` overrides (for commands that need no
+/// `hmis.toml`, like `hmis rules check`).
+pub fn region_files(dir: &Path) -> Result<Vec<RegionSettings>, ConfigError> {
+    region::load_dir(dir, &env::hmis_vars())
+}
+
+/// The region a patient ID names, from the region code inside it.
+pub fn region_of_id(regions: &[RegionSettings], id: &str) -> Option<String> {
+    let id: crate::domain::PatientId = id.parse().ok()?;
+    regions
+        .iter()
+        .find(|r| r.code == id.region_code())
+        .map(|r| r.name.clone())
+}

@@ -1,0 +1,117 @@
+//! `regions/<name>.toml`: one file per region, naming its database and the districts it
+//! serves. The file name and `name` must agree so that an operator finds a region's file
+//! from the name in any log line.
+
+use super::{ConfigError, DatabaseUrl};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One region: a shard of patient data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSettings {
+    /// Lower-case identifier used in URLs, rules and logs (`quthing`).
+    pub name: String,
+    /// Name shown to people (`Quthing`).
+    pub display_name: String,
+    /// Stable number embedded in every patient ID created here (1 to 65535, unique).
+    pub code: u16,
+    /// Districts whose patients live in this region, spelled as clinics write them.
+    pub districts: Vec<String>,
+    /// IANA time zone used for local dates (today's date for an estimated age, answers).
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// Where the region's database is.
+    pub database_url: DatabaseUrl,
+    /// Connections kept open to it by each hmis process. Default 16.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+}
+
+fn default_time_zone() -> String {
+    "Africa/Maseru".to_owned()
+}
+
+fn default_pool_size() -> usize {
+    16
+}
+
+impl RegionSettings {
+    /// The parsed time zone (validated at load, so this cannot fail afterwards).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Africa::Maseru)
+    }
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name, applying `HMIS_REGION_<NAME>_*`.
+pub fn load_dir(
+    dir: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<RegionSettings>, ConfigError> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| ConfigError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(ConfigError::new(dir, "no region files (*.toml) found"));
+    }
+    let regions = files
+        .iter()
+        .map(|f| load_file(f, vars))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_unique(dir, &regions)?;
+    Ok(regions)
+}
+
+fn load_file(
+    file: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<RegionSettings, ConfigError> {
+    let text = std::fs::read_to_string(file).map_err(|e| ConfigError::io(file, e))?;
+    let region: RegionSettings =
+        toml::from_str(&text).map_err(|e| ConfigError::toml(file, &text, &e))?;
+    let prefix = format!("HMIS_REGION_{}", region.name.to_uppercase().replace('-', "_"));
+    let region: RegionSettings = super::with_env(file, region, &prefix, vars)?;
+    validate(file, &region)?;
+    Ok(region)
+}
+
+fn validate(file: &Path, r: &RegionSettings) -> Result<(), ConfigError> {
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let fail = |msg: String| Err(ConfigError::new(file, msg));
+    if r.name != stem {
+        return fail(format!("name \"{}\" must match the file name \"{stem}\"", r.name));
+    }
+    if !r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()) {
+        return fail(format!("name \"{}\": use lower-case letters, digits and -", r.name));
+    }
+    if r.code == 0 {
+        return fail("code: must be between 1 and 65535".into());
+    }
+    if r.districts.is_empty() {
+        return fail("districts: a region serves at least one district".into());
+    }
+    if r.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return fail(format!("time_zone: \"{}\" is not an IANA time zone", r.time_zone));
+    }
+    if r.pool_size == 0 {
+        return fail("pool_size: must be at least 1".into());
+    }
+    Ok(())
+}
+
+fn check_unique(dir: &Path, regions: &[RegionSettings]) -> Result<(), ConfigError> {
+    let mut codes = BTreeMap::new();
+    for r in regions {
+        if let Some(other) = codes.insert(r.code, &r.name) {
+            return Err(ConfigError::new(
+                dir,
+                format!("regions {other} and {} both use code {}", r.name, r.code),
+            ));
+        }
+    }
+    Ok(())
+}

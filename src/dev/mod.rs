@@ -1,0 +1,94 @@
+//! `hmis dev`: the embedded default. Local PostgreSQL clusters from the machine's own
+//! binaries (one for the central database, one per region, so that a region can be
+//! stopped on its own), migrated, seeded with demo patients, and hmis serving on them.
+//! Clusters live under `--data-dir` and are reused on the next start, on the same ports,
+//! so the URLs given to pgAdmin keep working. Ctrl-C stops everything it started.
+
+mod seed;
+
+use crate::config::{DatabaseUrl, Settings};
+use crate::pgcluster::{Cluster, ClusterOptions, PgBinaries};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The dev clusters' superuser and its password. Local development only: the clusters
+/// listen on 127.0.0.1 alone.
+const DEV_USER: &str = "hmis";
+const DEV_PASSWORD: &str = "hmis";
+
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Where the clusters' data directories live.
+    #[arg(long, default_value = ".hmis/dev")]
+    pub data_dir: PathBuf,
+    /// HTTP port on 127.0.0.1.
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Demo patients to seed into empty regions (spread over all districts).
+    #[arg(long, default_value_t = 400)]
+    pub patients: usize,
+}
+
+pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCode> {
+    let clusters = start_clusters(&mut settings, &args).await?;
+    let outcome = serve(settings, &args).await;
+    eprintln!("stopping the dev clusters");
+    tokio::task::spawn_blocking(move || clusters.iter().try_for_each(Cluster::stop)).await??;
+    outcome.map(|_| ExitCode::SUCCESS)
+}
+
+async fn serve(settings: Settings, args: &DevArgs) -> anyhow::Result<()> {
+    for outcome in crate::migrate::migrate_all(&settings).await {
+        outcome.result.map_err(|e| anyhow::anyhow!("{}: {e}", outcome.target))?;
+    }
+    seed::seed_empty_regions(&settings, args.patients).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    print_banner(&settings, args.port);
+    crate::launch(settings, listener, crate::cli::shutdown_signal()).await
+}
+
+/// Initializes (or reuses) and starts one cluster per region plus the central one, and
+/// points the settings at them.
+async fn start_clusters(settings: &mut Settings, args: &DevArgs) -> anyhow::Result<Vec<Cluster>> {
+    let bins = tokio::task::spawn_blocking(PgBinaries::find).await??;
+    std::fs::create_dir_all(&args.data_dir)?;
+    let mut names = vec!["central".to_owned()];
+    names.extend(settings.regions.iter().map(|r| r.name.clone()));
+    let mut clusters = Vec::new();
+    for name in names {
+        let opts = ClusterOptions {
+            data_dir: std::path::absolute(args.data_dir.join(&name))?,
+            superuser: DEV_USER.into(),
+            password: DEV_PASSWORD.into(),
+            durable: true,
+            port: None,
+            extra_conf: vec![],
+        };
+        let bins = bins.clone();
+        let cluster = tokio::task::spawn_blocking(move || {
+            let mut c = Cluster::init(&bins, opts)?;
+            c.start()?;
+            Ok::<_, crate::pgcluster::PgError>(c)
+        })
+        .await??;
+        let url = DatabaseUrl::new(cluster.url(&format!("hmis_{name}")));
+        match settings.regions.iter_mut().find(|r| r.name == name) {
+            Some(region) => region.database_url = url,
+            None => settings.file.central.url = url,
+        }
+        clusters.push(cluster);
+    }
+    Ok(clusters)
+}
+
+fn print_banner(settings: &Settings, port: u16) {
+    println!("\nhmis dev is up: http://127.0.0.1:{port}/");
+    println!("  API docs:  http://127.0.0.1:{port}/api/v1/openapi.json");
+    println!("  readiness: http://127.0.0.1:{port}/readyz\n");
+    println!("Databases (psql or pgAdmin; local development only):");
+    println!("  {:<10} {}", "central", settings.file.central.url.expose());
+    for r in &settings.regions {
+        println!("  {:<10} {}", r.name, r.database_url.expose());
+    }
+    println!("\nCtrl-C stops hmis and the clusters.");
+}

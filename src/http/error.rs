@@ -1,0 +1,149 @@
+//! One error type for every handler, rendered as RFC 7807 `application/problem+json`.
+//! Anything a client can cause is a 4xx naming the field and the reason; a 5xx means a
+//! region is down (503) or a bug (500, logged with the request id, details withheld).
+
+use crate::domain::FieldError;
+use crate::routing::RouteError;
+use crate::shards::ShardError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    BadRequest { field: Option<String>, detail: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
+    Conflict(&'static str, String),
+    #[error("send If-Match with the ETag of the version you edited")]
+    PreconditionRequired,
+    #[error("the record changed since you read it (now version {current})")]
+    PreconditionFailed { current: i32 },
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    Unroutable(String),
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The problem document. `errors` lists every field at fault.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl ApiError {
+    pub fn field(field: &str, reason: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use StatusCode as S;
+        match self {
+            ApiError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid fields"),
+            ApiError::BadRequest { .. } => (S::BAD_REQUEST, "bad-request", "Bad request"),
+            ApiError::NotFound(_) => (S::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Gone(_) => (S::GONE, "deleted", "Deleted"),
+            ApiError::Conflict(kind, _) => (S::CONFLICT, kind, "Conflict"),
+            ApiError::PreconditionRequired => {
+                (S::PRECONDITION_REQUIRED, "if-match-required", "If-Match required")
+            }
+            ApiError::PreconditionFailed { .. } => {
+                (S::PRECONDITION_FAILED, "version-mismatch", "Edited by someone else")
+            }
+            ApiError::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too-large", "Body too large"),
+            ApiError::UnsupportedMediaType => {
+                (S::UNSUPPORTED_MEDIA_TYPE, "media-type", "Unsupported media type")
+            }
+            ApiError::Unroutable(_) => (S::UNPROCESSABLE_ENTITY, "unroutable", "No rule places it"),
+            ApiError::Shard(ShardError::Unavailable { .. }) => {
+                (S::SERVICE_UNAVAILABLE, "region-unavailable", "Region unavailable")
+            }
+            ApiError::Shard(_) | ApiError::Internal(_) => {
+                (S::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+            }
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let (status, kind, title) = self.parts();
+        let errors = match self {
+            ApiError::Validation(errors) => errors.clone(),
+            ApiError::BadRequest { field: Some(f), detail } => vec![FieldError::new(f, detail)],
+            _ => Vec::new(),
+        };
+        let detail = match self {
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::Shard(ShardError::Query { region, .. }) => {
+                format!("region {region} could not answer; the error is logged")
+            }
+            _ => self.to_string(),
+        };
+        let region = match self {
+            ApiError::Shard(ShardError::Unavailable { region, .. } | ShardError::Query { region, .. }) => {
+                Some(region.clone())
+            }
+            _ => None,
+        };
+        Problem {
+            kind: format!("urn:hmis:problem:{kind}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            errors,
+            region,
+        }
+    }
+}
+
+impl From<RouteError> for ApiError {
+    fn from(e: RouteError) -> Self {
+        ApiError::Unroutable(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            ApiError::Shard(e) => tracing::warn!(error = %e, "shard error"),
+            _ => {}
+        }
+        let problem = self.problem();
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let ApiError::Shard(ShardError::Unavailable { .. }) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}

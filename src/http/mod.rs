@@ -1,0 +1,70 @@
+//! The HTTP surface: every resource's `router()` merged under `/api/v1`, with the layers
+//! each request passes through (request id, tracing span, body limit) and problem+json for
+//! whatever no route matches.
+
+mod error;
+mod explain;
+mod extract;
+mod health;
+mod openapi;
+
+pub use error::{ApiError, Problem};
+pub use extract::{ApiJson, ApiQuery, BodyLimit};
+
+use crate::app::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderName;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application router.
+pub fn router(app: AppState) -> Router {
+    let limit = app.settings.file.server.max_body_bytes;
+    let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(crate::patients::router())
+        .merge(explain::router())
+        .merge(health::router())
+        .split_for_parts();
+    let spec = std::sync::Arc::new(spec);
+    api.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || openapi::serve(spec.clone())),
+    )
+    .fallback(|| async { ApiError::NotFound("no such route".into()) })
+    .with_state(app)
+    .layer(axum::Extension(BodyLimit(limit)))
+    .layer(DefaultBodyLimit::max(limit))
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+    .layer(TraceLayer::new_for_http().make_span_with(span))
+    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+/// One span per request; handlers fill in `region` and `rule` once routing has decided.
+fn span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        region = tracing::field::Empty,
+        rule = tracing::field::Empty,
+    )
+}
+
+/// Records the routing decision on the current request span.
+pub fn record_route(region: &str, rule: Option<&str>) {
+    let span = tracing::Span::current();
+    span.record("region", region);
+    if let Some(rule) = rule {
+        span.record("rule", rule);
+    }
+}

@@ -1,0 +1,77 @@
+//! Helpers the patient handlers share: locating a patient's shard from its ID, the
+//! response headers (`ETag`, `X-Hmis-Region`, `Location`), and `If-Match`.
+
+use super::model::PatientRow;
+use crate::app::App;
+use crate::http::{ApiError, record_route};
+use crate::shards::{Shard, ShardError};
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+pub const REGION_HEADER: &str = "x-hmis-region";
+
+/// The shard a patient ID names. An ID that is not a UUID is a 400 naming `id`; an ID
+/// whose region code no region has cannot exist: 404, and no shard is asked.
+pub fn locate<'a>(app: &'a App, id: &str) -> Result<(&'a Shard, Uuid), ApiError> {
+    let pid: crate::domain::PatientId = id.parse().map_err(|_| ApiError::BadRequest {
+        field: Some("id".into()),
+        detail: format!("\"{id}\" is not a patient ID (a UUID)"),
+    })?;
+    let shard = app
+        .shard_of(pid)
+        .ok_or_else(|| ApiError::NotFound(format!("no patient with ID {id}")))?;
+    record_route(shard.name(), None);
+    Ok((shard, pid.uuid()))
+}
+
+/// A live row, or 404 / 410.
+pub fn live(row: Option<PatientRow>, id: Uuid) -> Result<PatientRow, ApiError> {
+    match row {
+        None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
+        Some(r) if r.deleted_at.is_some() => Err(ApiError::Gone(format!("patient {id} was deleted"))),
+        Some(r) => Ok(r),
+    }
+}
+
+pub fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
+    move |e| ApiError::Shard(ShardError::query(shard.name(), e))
+}
+
+/// The version in `If-Match` (`"3"` or `W/"3"`); required for changes.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or("");
+    raw.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest {
+            field: Some("If-Match".into()),
+            detail: format!("{raw:?} is not an ETag this API gave out (e.g. \"3\")"),
+        })
+}
+
+/// A patient answer with its ETag and region.
+pub fn patient_response(status: StatusCode, row: PatientRow, shard: &Shard) -> Response {
+    let etag = format!("\"{}\"", row.version);
+    let id = row.id;
+    let body = row.into_api(shard.name(), shard.settings.tz());
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("digits are a valid header"));
+    headers.insert(REGION_HEADER, region_value(shard));
+    if status == StatusCode::CREATED {
+        let location = format!("/api/v1/patients/{id}");
+        headers.insert(header::LOCATION, HeaderValue::from_str(&location).expect("uuid path"));
+    }
+    response
+}
+
+pub fn region_value(shard: &Shard) -> HeaderValue {
+    HeaderValue::from_str(shard.name()).expect("region names are validated as ascii")
+}

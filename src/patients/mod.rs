@@ -1,0 +1,18 @@
+//! The patients resource: `/api/v1/patients`. Creates are placed by the routing rules;
+//! reads, updates and deletes by ID go to the one shard named inside the ID.
+
+mod handlers;
+mod http;
+pub mod model;
+pub mod repo;
+
+pub use model::{Patient, PatientPage};
+
+use crate::app::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::create, handlers::search))
+        .routes(routes!(handlers::get, handlers::update, handlers::delete))
+}

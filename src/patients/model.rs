@@ -1,0 +1,167 @@
+//! The patient as the API answers it, and the mapping from a `patients` row.
+
+use crate::domain::patient::{NewPatient, PatientInput};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::Serialize;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+/// The columns every query returns, in the order [`PatientRow::from_row`] reads them.
+pub const COLUMNS: &str = "id, given_name, family_name, sex, birth_date, birth_date_estimated, \
+     district, village, facility, phone, national_id, version, created_at, updated_at, deleted_at";
+
+/// A row of `patients`.
+#[derive(Debug, Clone)]
+pub struct PatientRow {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub birth_date_estimated: bool,
+    pub district: String,
+    pub village: Option<String>,
+    pub facility: Option<String>,
+    pub phone: Option<String>,
+    pub national_id: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl PatientRow {
+    pub fn from_row(r: &Row) -> PatientRow {
+        PatientRow {
+            id: r.get(0),
+            given_name: r.get(1),
+            family_name: r.get(2),
+            sex: r.get(3),
+            birth_date: r.get(4),
+            birth_date_estimated: r.get(5),
+            district: r.get(6),
+            village: r.get(7),
+            facility: r.get(8),
+            phone: r.get(9),
+            national_id: r.get(10),
+            version: r.get(11),
+            created_at: r.get(12),
+            updated_at: r.get(13),
+            deleted_at: r.get(14),
+        }
+    }
+
+    /// The row as input, so that a PATCH is parsed by the same rules as a create.
+    pub fn to_input(&self) -> PatientInput {
+        PatientInput {
+            given_name: Some(self.given_name.clone()),
+            family_name: Some(self.family_name.clone()),
+            sex: Some(self.sex.clone()),
+            birth_date: Some(self.birth_date.to_string()),
+            estimated_age_years: None,
+            district: Some(self.district.clone()),
+            village: self.village.clone(),
+            facility: self.facility.clone(),
+            phone: self.phone.clone(),
+            national_id: self.national_id.clone(),
+        }
+    }
+
+    pub fn into_api(self, region: &str, tz: chrono_tz::Tz) -> Patient {
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).fixed_offset();
+        Patient {
+            id: self.id,
+            region: region.to_owned(),
+            given_name: self.given_name,
+            family_name: self.family_name,
+            sex: self.sex,
+            birth_date: self.birth_date,
+            birth_date_estimated: self.birth_date_estimated,
+            district: self.district,
+            village: self.village,
+            facility: self.facility,
+            phone: self.phone,
+            national_id: self.national_id,
+            version: self.version,
+            created_at: local(self.created_at),
+            updated_at: local(self.updated_at),
+        }
+    }
+}
+
+/// A patient record. `version` is also sent as the `ETag`; send it back in `If-Match`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Patient {
+    pub id: Uuid,
+    /// The region whose database holds the record.
+    pub region: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub birth_date_estimated: bool,
+    pub district: String,
+    pub village: Option<String>,
+    pub facility: Option<String>,
+    pub phone: Option<String>,
+    pub national_id: Option<String>,
+    pub version: i32,
+    /// In the region's local time, with its offset.
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+/// One page of a search in one region.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PatientPage {
+    pub region: String,
+    pub items: Vec<Patient>,
+    pub page: u32,
+    pub size: u32,
+    /// Matching patients in the region, over all pages.
+    pub total: i64,
+}
+
+/// The fields a routing rule may look at.
+pub fn routing_record(p: &NewPatient) -> crate::routing::Record {
+    let mut record = crate::routing::Record::new("patient")
+        .with("district", p.district.clone())
+        .with("sex", p.sex.as_str());
+    for (field, value) in [
+        ("village", &p.village),
+        ("facility", &p.facility),
+        ("national_id", &p.national_id),
+    ] {
+        if let Some(v) = value {
+            record = record.with(field, v.clone());
+        }
+    }
+    record
+}
+
+/// Turns the search box's text into a query: name prefixes (LIKE wildcards escaped, so
+/// `%` finds a literal percent sign), and the same text tried as a phone number, a
+/// national ID and a patient ID.
+pub fn search_terms(q: &str, size: u32, page: u32) -> super::repo::Search {
+    let q = q.trim();
+    let tokens = q
+        .split_whitespace()
+        .map(|t| {
+            t.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        })
+        .collect();
+    let has_text = !q.is_empty();
+    super::repo::Search {
+        tokens,
+        phone: has_text.then(|| crate::domain::text::phone(q).ok().flatten()).flatten(),
+        national_id: has_text
+            .then(|| crate::domain::text::national_id(q).ok().flatten())
+            .flatten(),
+        id: q.parse().ok(),
+        limit: i64::from(size),
+        offset: i64::from(size) * i64::from(page - 1),
+    }
+}

@@ -1,0 +1,139 @@
+//! The patients table's SQL. Every statement is parameterized and prepared once per
+//! connection (`prepare_cached`), so a read by ID is one round trip on a warm connection.
+
+use super::model::{COLUMNS, PatientRow};
+use crate::domain::patient::NewPatient;
+use deadpool_postgres::{GenericClient, Object};
+use uuid::Uuid;
+
+pub type DbResult<T> = Result<T, tokio_postgres::Error>;
+
+pub async fn get(conn: &Object, id: Uuid) -> DbResult<Option<PatientRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM patients WHERE id = $1");
+    let stmt = conn.prepare_cached(&sql).await?;
+    Ok(conn.query_opt(&stmt, &[&id]).await?.as_ref().map(PatientRow::from_row))
+}
+
+/// What an insert with an idempotency key found.
+pub enum Inserted {
+    Created(PatientRow),
+    /// The key was used before: the patient it created, and whether the request matched.
+    Replayed { patient_id: Uuid, same_request: bool },
+}
+
+/// Inserts a patient; with a key, claims the key first in the same transaction so that
+/// a concurrent retry waits for this one and then sees its result.
+pub async fn insert(
+    conn: &mut Object,
+    id: Uuid,
+    p: &NewPatient,
+    key: Option<(&str, &[u8])>,
+) -> DbResult<Inserted> {
+    let tx = conn.transaction().await?;
+    if let Some((key, hash)) = key {
+        let claim = tx
+            .prepare_cached(
+                "INSERT INTO idempotency_keys (key, request_sha256, patient_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (key) DO NOTHING RETURNING key",
+            )
+            .await?;
+        if tx.query_opt(&claim, &[&key, &hash, &id]).await?.is_none() {
+            let prior = tx
+                .query_one(
+                    "SELECT patient_id, request_sha256 FROM idempotency_keys WHERE key = $1",
+                    &[&key],
+                )
+                .await?;
+            let stored: Vec<u8> = prior.get(1);
+            return Ok(Inserted::Replayed {
+                patient_id: prior.get(0),
+                same_request: stored == hash,
+            });
+        }
+    }
+    let sql = format!(
+        "INSERT INTO patients (id, given_name, family_name, sex, birth_date, birth_date_estimated,
+             district, village, facility, phone, national_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+    );
+    let stmt = tx.prepare_cached(&sql).await?;
+    let row = tx.query_one(&stmt, &[&id, &p.given_name, &p.family_name, &p.sex.as_str(),
+        &p.birth_date, &p.birth_date_estimated, &p.district, &p.village, &p.facility,
+        &p.phone, &p.national_id]).await?;
+    tx.commit().await?;
+    Ok(Inserted::Created(PatientRow::from_row(&row)))
+}
+
+/// Locks the row for an update in `tx`.
+pub async fn lock(tx: &impl GenericClient, id: Uuid) -> DbResult<Option<PatientRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM patients WHERE id = $1 FOR UPDATE");
+    let stmt = tx.prepare_cached(&sql).await?;
+    Ok(tx.query_opt(&stmt, &[&id]).await?.as_ref().map(PatientRow::from_row))
+}
+
+pub async fn update(tx: &impl GenericClient, id: Uuid, p: &NewPatient) -> DbResult<PatientRow> {
+    let sql = format!(
+        "UPDATE patients SET given_name = $2, family_name = $3, sex = $4, birth_date = $5,
+             birth_date_estimated = $6, district = $7, village = $8, facility = $9, phone = $10,
+             national_id = $11, version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let stmt = tx.prepare_cached(&sql).await?;
+    let row = tx.query_one(&stmt, &[&id, &p.given_name, &p.family_name, &p.sex.as_str(),
+        &p.birth_date, &p.birth_date_estimated, &p.district, &p.village, &p.facility,
+        &p.phone, &p.national_id]).await?;
+    Ok(PatientRow::from_row(&row))
+}
+
+pub async fn soft_delete(tx: &impl GenericClient, id: Uuid) -> DbResult<()> {
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE patients SET deleted_at = now(), version = version + 1, updated_at = now()
+             WHERE id = $1",
+        )
+        .await?;
+    tx.execute(&stmt, &[&id]).await.map(|_| ())
+}
+
+/// A search within one region. `tokens` are lower-case name prefixes (all must match the
+/// given or the family name); `exact` is tried against phone, national ID and ID.
+pub struct Search {
+    pub tokens: Vec<String>,
+    pub phone: Option<String>,
+    pub national_id: Option<String>,
+    pub id: Option<Uuid>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page and the total, in one round trip (`count(*) OVER ()`).
+pub async fn search(conn: &Object, s: &Search) -> DbResult<(Vec<PatientRow>, i64)> {
+    let filtered = !s.tokens.is_empty()
+        || s.phone.is_some()
+        || s.national_id.is_some()
+        || s.id.is_some();
+    let sql = format!(
+        "SELECT {COLUMNS}, count(*) OVER () FROM patients
+         WHERE deleted_at IS NULL AND (NOT $1 OR
+            (cardinality($2::text[]) > 0 AND (SELECT bool_and(lower(given_name) LIKE t || '%'
+                 OR lower(family_name) LIKE t || '%') FROM unnest($2::text[]) AS t))
+            OR phone = $3 OR national_id = $4 OR id = $5)
+         ORDER BY family_name, given_name, id LIMIT $6 OFFSET $7"
+    );
+    let stmt = conn.prepare_cached(&sql).await?;
+    let rows = conn
+        .query(&stmt, &[&filtered, &s.tokens, &s.phone, &s.national_id, &s.id, &s.limit, &s.offset])
+        .await?;
+    let total = match rows.first() {
+        Some(r) => r.get::<_, i64>(15),
+        // A page past the end has no row to carry the total: ask for the first one.
+        None if s.offset > 0 => {
+            let first = conn
+                .query(&stmt, &[&filtered, &s.tokens, &s.phone, &s.national_id, &s.id, &1i64, &0i64])
+                .await?;
+            first.first().map_or(0, |r| r.get::<_, i64>(15))
+        }
+        None => 0,
+    };
+    Ok((rows.iter().map(PatientRow::from_row).collect(), total))
+}

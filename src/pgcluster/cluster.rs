@@ -1,0 +1,370 @@
+//! One PostgreSQL cluster: a data directory and the server pg_ctl runs from it.
+//!
+//! Data directories are reused: init() only runs initdb when PG_VERSION is missing, and start()
+//! adopts a server that is still running from an earlier process (a killed `hmis dev`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::conf::{self, LOG_FILE, PidFile, USER_FILE};
+use super::exec::{self, RunAs};
+use super::{PgBinaries, PgError, free_port, io_at, port_is_free};
+
+/// Attempts start() makes when the port is taken meanwhile or a crashed server's children linger.
+const START_ATTEMPTS: usize = 10;
+
+/// What a cluster should look like; see `Cluster::init`.
+#[derive(Clone)]
+pub struct ClusterOptions {
+    pub data_dir: PathBuf,
+    /// Created by initdb, e.g. "hmis".
+    pub superuser: String,
+    /// Given to initdb through a password file (removed afterwards); TCP logins use scram-sha-256.
+    pub password: String,
+    /// false: fsync, synchronous_commit and full_page_writes off (tests); true for dev data.
+    pub durable: bool,
+    /// None: reuse the port stored in the data dir if it is free, else pick a free one.
+    pub port: Option<u16>,
+    /// Extra postgresql.conf settings, e.g. ("max_connections", "200").
+    pub extra_conf: Vec<(String, String)>,
+}
+
+// By hand so that the password never lands in logs.
+impl fmt::Debug for ClusterOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClusterOptions")
+            .field("data_dir", &self.data_dir)
+            .field("superuser", &self.superuser)
+            .field("password", &"<redacted>")
+            .field("durable", &self.durable)
+            .field("port", &self.port)
+            .field("extra_conf", &self.extra_conf)
+            .finish()
+    }
+}
+
+/// An initialised data directory, started or not. Dropping it leaves the server as it is.
+#[derive(Debug)]
+pub struct Cluster {
+    bins: PgBinaries,
+    /// `data_dir` made absolute, since the tools run with `/` as their working directory.
+    opts: ClusterOptions,
+    port: u16,
+    who: Option<RunAs>,
+}
+
+/// What postmaster.pid tells about the server.
+enum Postmaster {
+    /// No pid file: cleanly stopped or never started.
+    Absent,
+    /// The pid is gone; postgres itself discards such a lock file (after checking shared memory).
+    Dead,
+    /// The pid now belongs to an unrelated process, which postgres would take for a live server.
+    Foreign,
+    Alive(PidFile),
+}
+
+impl Cluster {
+    /// initdb if `data_dir/PG_VERSION` is missing, else reuse; then (re)writes our settings.
+    /// Does not start the server.
+    pub fn init(bins: &PgBinaries, mut opts: ClusterOptions) -> Result<Cluster, PgError> {
+        if opts.superuser.is_empty() || opts.password.is_empty() || opts.password.contains('\n') {
+            return Err(PgError::Other(
+                "superuser and password must be non-empty, and the password one line".into(),
+            ));
+        }
+        opts.data_dir = std::path::absolute(&opts.data_dir).map_err(io_at(&opts.data_dir))?;
+        let who = exec::run_as()?;
+        if opts.data_dir.join("PG_VERSION").is_file() {
+            exec::check_reachable(&opts.data_dir, who)?;
+            check_reusable(bins, &opts)?;
+        } else {
+            exec::prepare_data_dir(&opts.data_dir, who)?;
+            initdb(bins, &opts, who)?;
+        }
+        let mut cluster = Cluster {
+            bins: bins.clone(),
+            opts,
+            port: 0,
+            who,
+        };
+        cluster.port = cluster.choose_port()?;
+        conf::write(&cluster.opts.data_dir, &cluster.opts, cluster.port, who)?;
+        Ok(cluster)
+    }
+
+    /// Copies an initialised, stopped template data dir to `opts.data_dir` (much faster than
+    /// initdb), hands it to the postgres user, then continues as init(). The clone keeps the
+    /// template's roles, so `opts.superuser`/`password` must be the template's.
+    pub fn clone_from(
+        bins: &PgBinaries,
+        template_dir: &Path,
+        mut opts: ClusterOptions,
+    ) -> Result<Cluster, PgError> {
+        if !template_dir.join("PG_VERSION").is_file() {
+            return Err(PgError::Other(format!(
+                "template {} is not an initialised data directory",
+                template_dir.display()
+            )));
+        }
+        if conf::read_pid_file(template_dir).is_some_and(|pf| process_exists(pf.pid)) {
+            return Err(PgError::Other(format!(
+                "template {} has a running server; stop it before cloning",
+                template_dir.display()
+            )));
+        }
+        opts.data_dir = std::path::absolute(&opts.data_dir).map_err(io_at(&opts.data_dir))?;
+        let dst = opts.data_dir.clone();
+        if dst.exists() {
+            return Err(PgError::Other(format!("clone target {} already exists", dst.display())));
+        }
+        let who = exec::run_as()?;
+        exec::prepare_data_dir(&dst, who)?;
+        let mut cp = std::process::Command::new("cp");
+        cp.arg("-a").arg(template_dir.join(".")).arg(&dst);
+        exec::run(cp, "cp -a (cloning the template data dir)")?;
+        // The clone gets its own port, log and lock file, not the template's.
+        for leftover in ["postmaster.pid", conf::PORT_FILE, LOG_FILE] {
+            let path = dst.join(leftover);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_at(&path)(e))?,
+                _ => {}
+            }
+        }
+        exec::give_tree(&dst, who)?;
+        Self::init(bins, opts)
+    }
+
+    /// `pg_ctl -w start`. Adopts a server already running from this data dir; retries on a
+    /// fresh port if ours was taken meanwhile (unless the port was fixed by the caller).
+    pub fn start(&mut self) -> Result<(), PgError> {
+        match self.postmaster() {
+            Postmaster::Alive(pf) => {
+                if let Some(port) = pf.port.filter(|p| *p != self.port) {
+                    tracing::warn!(port, configured = self.port, "running server uses another port");
+                    self.port = port;
+                }
+                tracing::info!(data_dir = %self.data_dir().display(), pid = pf.pid, "reusing running PostgreSQL");
+                return Ok(());
+            }
+            Postmaster::Foreign => {
+                let path = self.data_dir().join("postmaster.pid");
+                tracing::warn!(path = %path.display(), "removing stale postmaster.pid whose pid was reused");
+                std::fs::remove_file(&path).map_err(io_at(&path))?;
+            }
+            Postmaster::Dead | Postmaster::Absent => {}
+        }
+        if self.opts.port.is_none() && !port_is_free(self.port) {
+            self.move_to(free_port()?)?;
+        }
+        let log = self.data_dir().join(LOG_FILE);
+        for attempt in 1..=START_ATTEMPTS {
+            let offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+            let mut cmd = self.pg_ctl();
+            cmd.arg("-l").arg(&log).args(["-w", "-t", "30", "start"]);
+            let Err(err) = exec::run(cmd, "pg_ctl start") else {
+                tracing::info!(data_dir = %self.data_dir().display(), port = self.port, "started PostgreSQL");
+                return Ok(());
+            };
+            let new_log = read_from(&log, offset);
+            let retry = attempt < START_ATTEMPTS;
+            if retry && conf::is_port_clash(&new_log) && self.opts.port.is_none() {
+                self.move_to(free_port()?)?;
+            } else if retry && conf::is_shared_memory_busy(&new_log) {
+                std::thread::sleep(Duration::from_millis(500));
+            } else {
+                return Err(with_log(err, &new_log));
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// `pg_ctl -m fast stop`: clients are disconnected, data is checkpointed. Ok if not running.
+    pub fn stop(&self) -> Result<(), PgError> {
+        self.stop_with("fast")
+    }
+
+    /// `pg_ctl -m immediate stop`: like a crash, for tests that take a region down.
+    pub fn kill(&self) -> Result<(), PgError> {
+        self.stop_with("immediate")
+    }
+
+    /// Whether a server runs from this data dir (its postmaster.pid names a live postgres of
+    /// ours). Checked directly rather than with `pg_ctl status`, which trusts any live pid.
+    pub fn is_running(&self) -> bool {
+        matches!(self.postmaster(), Postmaster::Alive(_))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.opts.data_dir
+    }
+
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        match self.postmaster() {
+            Postmaster::Alive(pf) => Some(pf.pid),
+            _ => None,
+        }
+    }
+
+    /// `postgresql://USER:PASSWORD@127.0.0.1:PORT/DB`, percent-encoded.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgresql://{}:{}@127.0.0.1:{}/{}",
+            conf::percent_encode(&self.opts.superuser),
+            conf::percent_encode(&self.opts.password),
+            self.port,
+            conf::percent_encode(database)
+        )
+    }
+
+    fn pg_ctl(&self) -> std::process::Command {
+        let mut cmd = exec::command(&self.bins.tool("pg_ctl"), self.who);
+        cmd.arg("-D").arg(self.data_dir());
+        cmd
+    }
+
+    fn stop_with(&self, mode: &str) -> Result<(), PgError> {
+        // Also keeps pg_ctl from signalling an unrelated process named by a stale pid file.
+        if !self.is_running() {
+            return Ok(());
+        }
+        let mut cmd = self.pg_ctl();
+        cmd.args(["-m", mode, "-w", "-t", "60", "stop"]);
+        match exec::run(cmd, &format!("pg_ctl stop -m {mode}")) {
+            Err(_) if !self.is_running() => Ok(()), // it went down anyway (e.g. a concurrent stop)
+            other => other.map(drop),
+        }
+    }
+
+    /// A fixed port, else the running server's, else the stored one if free, else a new one.
+    fn choose_port(&self) -> Result<u16, PgError> {
+        if let Some(port) = self.opts.port {
+            return Ok(port);
+        }
+        if let Postmaster::Alive(PidFile { port: Some(port), .. }) = self.postmaster() {
+            return Ok(port);
+        }
+        match conf::stored_port(self.data_dir()) {
+            Some(port) if port_is_free(port) => Ok(port),
+            _ => Ok(free_port()?),
+        }
+    }
+
+    fn move_to(&mut self, port: u16) -> Result<(), PgError> {
+        tracing::info!(from = self.port, to = port, "PostgreSQL port taken; moving");
+        self.port = port;
+        conf::write(self.data_dir(), &self.opts, port, self.who)
+    }
+
+    fn postmaster(&self) -> Postmaster {
+        let Some(pf) = conf::read_pid_file(self.data_dir()) else {
+            return Postmaster::Absent;
+        };
+        if !process_exists(pf.pid) {
+            Postmaster::Dead
+        } else if is_foreign(pf.pid, self.data_dir()) {
+            Postmaster::Foreign
+        } else {
+            Postmaster::Alive(pf)
+        }
+    }
+}
+
+fn initdb(bins: &PgBinaries, opts: &ClusterOptions, who: Option<RunAs>) -> Result<(), PgError> {
+    let dir = &opts.data_dir;
+    // Beside the data dir, since initdb wants that empty; unique so parallel inits don't clash.
+    let pwfile = dir.with_file_name(format!(
+        ".{}.pwfile-{}",
+        dir.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    conf::write_owned(&pwfile, &format!("{}\n", opts.password), who)?;
+    let mut cmd = exec::command(&bins.tool("initdb"), who);
+    let mut pw_arg = std::ffi::OsString::from("--pwfile=");
+    pw_arg.push(&pwfile);
+    cmd.arg("-D").arg(dir).arg("-U").arg(&opts.superuser).arg(pw_arg);
+    cmd.args(["--auth-local=trust", "--auth-host=scram-sha-256"]);
+    cmd.args(["--encoding=UTF8", "--locale=C.UTF-8"]);
+    if !opts.durable {
+        cmd.arg("--no-sync");
+    }
+    let result = exec::run(cmd, "initdb");
+    // Removed whatever happened: it holds the password in clear.
+    let _ = std::fs::remove_file(&pwfile);
+    result?;
+    conf::write_owned(&dir.join(USER_FILE), &format!("{}\n", opts.superuser), who)
+}
+
+/// Refuses a reused data dir that could never work: another major version or another superuser.
+fn check_reusable(bins: &PgBinaries, opts: &ClusterOptions) -> Result<(), PgError> {
+    let dir = &opts.data_dir;
+    let version_file = dir.join("PG_VERSION");
+    let version = std::fs::read_to_string(&version_file).map_err(io_at(&version_file))?;
+    if version.trim() != bins.major() {
+        return Err(PgError::Other(format!(
+            "{} was created by PostgreSQL {}, but the binaries in {} are {}; remove the directory \
+             to start afresh",
+            dir.display(),
+            version.trim(),
+            bins.bin_dir.display(),
+            bins.version
+        )));
+    }
+    if let Ok(user) = std::fs::read_to_string(dir.join(USER_FILE))
+        && user.trim() != opts.superuser
+    {
+        return Err(PgError::Other(format!(
+            "{} was created with superuser {:?}, not {:?}",
+            dir.display(),
+            user.trim(),
+            opts.superuser
+        )));
+    }
+    Ok(())
+}
+
+/// kill(pid, 0): EPERM still means the process exists (it belongs to another user).
+pub(crate) fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) != Err(nix::errno::Errno::ESRCH)
+}
+
+/// Whether a live pid is certainly not a postgres process of `data_dir`. Where /proc cannot
+/// tell, the pid is trusted, as pg_ctl does: wrongly discarding a live server's lock is worse.
+fn is_foreign(pid: u32, data_dir: &Path) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) if !matches!(comm.trim(), "postgres" | "postmaster") => return true,
+        Err(_) => return false,
+        Ok(_) => {}
+    }
+    // Every process of a cluster runs with the data directory as its working directory.
+    match (std::fs::read_link(format!("/proc/{pid}/cwd")), data_dir.canonicalize()) {
+        (Ok(cwd), Ok(dir)) => cwd != dir,
+        _ => false,
+    }
+}
+
+/// The part of the log written since `offset`, so errors show this attempt, not old runs.
+fn read_from(log: &Path, offset: u64) -> String {
+    let bytes = std::fs::read(log).unwrap_or_default();
+    let start = usize::try_from(offset).unwrap_or(0).min(bytes.len());
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+fn with_log(err: PgError, log: &str) -> PgError {
+    match err {
+        PgError::Command { what, status, output } if !log.trim().is_empty() => PgError::Command {
+            what,
+            status,
+            output: exec::tail(&format!("{output}\n--- server.log ---\n{log}"), 40),
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,58 @@
+//! Readiness: each region (and the central database) is asked `SELECT 1` in parallel,
+//! each under the shard timeout, so one dead region cannot hold up the report.
+
+use super::Shards;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegionStatus {
+    pub name: String,
+    /// `up` or `down`.
+    pub status: &'static str,
+    pub latency_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReadinessReport {
+    /// `ready` when every region and the central database answered, else `degraded`.
+    pub status: &'static str,
+    pub central: RegionStatus,
+    pub regions: Vec<RegionStatus>,
+}
+
+impl Shards {
+    /// Pings every region.
+    pub async fn ping_all(&self, timeout: Duration) -> Vec<RegionStatus> {
+        let pings = self.iter().map(|shard| async move {
+            let start = Instant::now();
+            let result = tokio::time::timeout(timeout, async {
+                let conn = shard.conn().await.map_err(|e| e.to_string())?;
+                conn.simple_query("SELECT 1").await.map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()));
+            status(shard.name(), start, result.map(|_| ()))
+        });
+        futures_util::future::join_all(pings).await
+    }
+}
+
+/// Builds a status line from the outcome of a ping.
+pub fn status(name: &str, start: Instant, result: Result<(), String>) -> RegionStatus {
+    match result {
+        Ok(()) => RegionStatus {
+            name: name.to_owned(),
+            status: "up",
+            latency_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
+            error: None,
+        },
+        Err(e) => RegionStatus {
+            name: name.to_owned(),
+            status: "down",
+            latency_ms: None,
+            error: Some(e),
+        },
+    }
+}
