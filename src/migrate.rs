@@ -65,8 +65,13 @@ pub async fn migrate_region(region: &RegionSettings) -> Result<(), String> {
 /// Creates the database if it is missing, then applies the migrations.
 async fn run(migrator: &Migrator, url: &DatabaseUrl) -> Result<sqlx::PgPool, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{url}: {e}");
-    if !Postgres::database_exists(url.expose()).await.map_err(|e| fail(&e))? {
-        Postgres::create_database(url.expose()).await.map_err(|e| fail(&e))?;
+    if !Postgres::database_exists(url.expose())
+        .await
+        .map_err(|e| fail(&e))?
+    {
+        Postgres::create_database(url.expose())
+            .await
+            .map_err(|e| fail(&e))?;
     }
     let opts: PgConnectOptions = url.expose().parse().map_err(|e| fail(&e))?;
     let pool = PgPoolOptions::new()

@@ -78,7 +78,11 @@ async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so that `serve` drains requests when stopped.

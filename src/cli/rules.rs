@@ -53,7 +53,12 @@ pub fn run(cmd: RulesCommand, config: Option<&Path>) -> anyhow::Result<ExitCode>
                 }
             }
         }
-        RulesCommand::Explain { entity, set, rules, regions } => {
+        RulesCommand::Explain {
+            entity,
+            set,
+            rules,
+            regions,
+        } => {
             let regions = config::region_files(&regions.unwrap_or(paths.regions))?;
             let rule_set = config::load_rules(&rules.unwrap_or(paths.rules), &regions)?;
             let mut record = Record::new(entity);
@@ -66,7 +71,11 @@ pub fn run(cmd: RulesCommand, config: Option<&Path>) -> anyhow::Result<ExitCode>
             let resolve = |_: &str, id: &str| crate::config::region_of_id(&regions, id);
             let explanation = rule_set.explain(&record, &resolve);
             println!("{explanation}");
-            Ok(if explanation.outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if explanation.outcome.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

@@ -7,11 +7,7 @@ use std::collections::BTreeMap;
 
 /// Applies overrides found in `vars` to `tree`, and returns the variable names used.
 /// A value is read as a TOML scalar when it parses as one (`8`, `true`), else as a string.
-pub fn apply(
-    tree: &mut toml::Table,
-    prefix: &str,
-    vars: &BTreeMap<String, String>,
-) -> Vec<String> {
+pub fn apply(tree: &mut toml::Table, prefix: &str, vars: &BTreeMap<String, String>) -> Vec<String> {
     let mut used = Vec::new();
     walk(tree, prefix, vars, &mut used);
     used
@@ -50,7 +46,9 @@ fn parse_scalar(raw: &str, current: &toml::Value) -> toml::Value {
 
 /// The process environment's `HMIS_` variables.
 pub fn hmis_vars() -> BTreeMap<String, String> {
-    std::env::vars().filter(|(k, _)| k.starts_with("HMIS_")).collect()
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("HMIS_"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -183,7 +183,10 @@ pub fn load_rules(dir: &Path, regions: &[RegionSettings]) -> Result<RuleSet, Con
         .collect();
     RuleSet::build(&sources, &catalog(regions)).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        ConfigError::new(dir, format!("invalid routing rules:\n  {}", lines.join("\n  ")))
+        ConfigError::new(
+            dir,
+            format!("invalid routing rules:\n  {}", lines.join("\n  ")),
+        )
     })
 }
 

@@ -66,14 +66,14 @@ pub fn load_dir(
     Ok(regions)
 }
 
-fn load_file(
-    file: &Path,
-    vars: &BTreeMap<String, String>,
-) -> Result<RegionSettings, ConfigError> {
+fn load_file(file: &Path, vars: &BTreeMap<String, String>) -> Result<RegionSettings, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|e| ConfigError::io(file, e))?;
     let region: RegionSettings =
         toml::from_str(&text).map_err(|e| ConfigError::toml(file, &text, &e))?;
-    let prefix = format!("HMIS_REGION_{}", region.name.to_uppercase().replace('-', "_"));
+    let prefix = format!(
+        "HMIS_REGION_{}",
+        region.name.to_uppercase().replace('-', "_")
+    );
     let region: RegionSettings = super::with_env(file, region, &prefix, vars)?;
     validate(file, &region)?;
     Ok(region)
@@ -83,10 +83,20 @@ fn validate(file: &Path, r: &RegionSettings) -> Result<(), ConfigError> {
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let fail = |msg: String| Err(ConfigError::new(file, msg));
     if r.name != stem {
-        return fail(format!("name \"{}\" must match the file name \"{stem}\"", r.name));
+        return fail(format!(
+            "name \"{}\" must match the file name \"{stem}\"",
+            r.name
+        ));
     }
-    if !r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()) {
-        return fail(format!("name \"{}\": use lower-case letters, digits and -", r.name));
+    if !r
+        .name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit())
+    {
+        return fail(format!(
+            "name \"{}\": use lower-case letters, digits and -",
+            r.name
+        ));
     }
     if r.code == 0 {
         return fail("code: must be between 1 and 65535".into());
@@ -95,7 +105,10 @@ fn validate(file: &Path, r: &RegionSettings) -> Result<(), ConfigError> {
         return fail("districts: a region serves at least one district".into());
     }
     if r.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return fail(format!("time_zone: \"{}\" is not an IANA time zone", r.time_zone));
+        return fail(format!(
+            "time_zone: \"{}\" is not an IANA time zone",
+            r.time_zone
+        ));
     }
     if r.pool_size == 0 {
         return fail("pool_size: must be at least 1".into());

@@ -39,7 +39,9 @@ pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCo
 
 async fn serve(settings: Settings, args: &DevArgs) -> anyhow::Result<()> {
     for outcome in crate::migrate::migrate_all(&settings).await {
-        outcome.result.map_err(|e| anyhow::anyhow!("{}: {e}", outcome.target))?;
+        outcome
+            .result
+            .map_err(|e| anyhow::anyhow!("{}: {e}", outcome.target))?;
     }
     seed::seed_empty_regions(&settings, args.patients).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;

@@ -12,21 +12,65 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const GIVEN_FEMALE: &[&str] = &[
-    "Palesa", "Lerato", "Limpho", "Lineo", "Nthabiseng", "Rethabile", "Puleng", "Refiloe",
-    "Mamello", "Nthati", "'Mathabo", "Keneuoe", "Lisebo", "Masechaba", "Tšepiso", "Mpho",
+    "Palesa",
+    "Lerato",
+    "Limpho",
+    "Lineo",
+    "Nthabiseng",
+    "Rethabile",
+    "Puleng",
+    "Refiloe",
+    "Mamello",
+    "Nthati",
+    "'Mathabo",
+    "Keneuoe",
+    "Lisebo",
+    "Masechaba",
+    "Tšepiso",
+    "Mpho",
 ];
 const GIVEN_MALE: &[&str] = &[
-    "Thabo", "Teboho", "Tšepo", "Lebohang", "Bokang", "Tumelo", "Khotso", "Tlali",
-    "Motlatsi", "Mohau", "Paballo", "Seabata", "Rorisang", "Tokelo", "Katleho", "Mpho",
+    "Thabo", "Teboho", "Tšepo", "Lebohang", "Bokang", "Tumelo", "Khotso", "Tlali", "Motlatsi",
+    "Mohau", "Paballo", "Seabata", "Rorisang", "Tokelo", "Katleho", "Mpho",
 ];
 const FAMILY: &[&str] = &[
-    "Mokoena", "Mofokeng", "Molapo", "Letsie", "Nkuebe", "Mohapi", "Ramakatane", "Sekhonyana",
-    "Lerotholi", "Thamae", "Makara", "Mabote", "Seeiso", "Ntšekhe", "Mokhehle", "Majara",
-    "Tau", "Lesia", "Matete", "Mpeli", "Khatala", "Ramoholi", "Letšela", "Mosala", "Phafoli",
+    "Mokoena",
+    "Mofokeng",
+    "Molapo",
+    "Letsie",
+    "Nkuebe",
+    "Mohapi",
+    "Ramakatane",
+    "Sekhonyana",
+    "Lerotholi",
+    "Thamae",
+    "Makara",
+    "Mabote",
+    "Seeiso",
+    "Ntšekhe",
+    "Mokhehle",
+    "Majara",
+    "Tau",
+    "Lesia",
+    "Matete",
+    "Mpeli",
+    "Khatala",
+    "Ramoholi",
+    "Letšela",
+    "Mosala",
+    "Phafoli",
 ];
 const VILLAGES: &[&str] = &[
-    "Ha Mafa", "Ha Ramabanta", "Ha Lejone", "Ha Sekake", "Ha Nqabeni", "Ha Mosiuoa",
-    "Ha Potsane", "Ha Tlali", "Ha Makhoroana", "Ha Moshebi",
+    "Ha Mafa",
+    "Ha Ramabanta",
+    "Ha Lejone",
+    "Ha Sekake",
+    "Ha Nqabeni",
+    "Ha Mosiuoa",
+    "Ha Potsane",
+    "Ha Tlali",
+    "Ha Makhoroana",
+    "Ha Moshebi",
 ];
 
 /// Seeds `total` patients, spread over all districts, into the regions that have none.
@@ -35,7 +79,10 @@ pub async fn seed_empty_regions(settings: &Settings, total: usize) -> anyhow::Re
     let mut empty = Vec::new();
     for shard in app.shards.iter() {
         let conn = shard.conn().await?;
-        let n: i64 = conn.query_one("SELECT count(*) FROM patients", &[]).await?.get(0);
+        let n: i64 = conn
+            .query_one("SELECT count(*) FROM patients", &[])
+            .await?
+            .get(0);
         if n == 0 {
             empty.push(shard.name().to_owned());
         }
@@ -53,7 +100,10 @@ pub async fn seed_empty_regions(settings: &Settings, total: usize) -> anyhow::Re
         if !empty.contains(&routed.region) {
             continue;
         }
-        let shard = app.shards.get(&routed.region).expect("rules name known regions");
+        let shard = app
+            .shards
+            .get(&routed.region)
+            .expect("rules name known regions");
         let mut conn = shard.conn().await?;
         let id = PatientId::new(shard.settings.code).uuid();
         repo::insert(&mut conn, id, &patient, None).await?;
@@ -68,8 +118,19 @@ fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
 }
 
 pub fn demo_patient(rng: &mut StdRng, district: &str, today: NaiveDate) -> NewPatient {
-    let sex = if rng.random_bool(0.52) { Sex::Female } else { Sex::Male };
-    let given = pick(rng, if sex == Sex::Female { GIVEN_FEMALE } else { GIVEN_MALE });
+    let sex = if rng.random_bool(0.52) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
+    let given = pick(
+        rng,
+        if sex == Sex::Female {
+            GIVEN_FEMALE
+        } else {
+            GIVEN_MALE
+        },
+    );
     let age_days = rng.random_range(0..85 * 365);
     let estimated = rng.random_bool(0.1);
     let phone = rng.random_bool(0.7).then(|| {

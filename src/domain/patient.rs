@@ -58,7 +58,9 @@ impl Sex {
             "male" | "m" => Ok(Sex::Male),
             "other" => Ok(Sex::Other),
             "unknown" => Ok(Sex::Unknown),
-            _ => Err(format!("\"{raw}\" is not one of female, male, other, unknown")),
+            _ => Err(format!(
+                "\"{raw}\" is not one of female, male, other, unknown"
+            )),
         }
     }
 }
@@ -90,16 +92,50 @@ impl PatientInput {
     pub fn parse(&self, ctx: &ParseContext<'_>) -> Result<NewPatient, Vec<FieldError>> {
         let mut errors = Vec::new();
         let e = &mut errors;
-        let given = check(e, "given_name", required(&self.given_name).and_then(text::name));
-        let family = check(e, "family_name", required(&self.family_name).and_then(text::name));
+        let given = check(
+            e,
+            "given_name",
+            required(&self.given_name).and_then(text::name),
+        );
+        let family = check(
+            e,
+            "family_name",
+            required(&self.family_name).and_then(text::name),
+        );
         let sex = check(e, "sex", required(&self.sex).and_then(Sex::parse));
-        let district = check(e, "district", required(&self.district).and_then(|d| district(d, ctx)));
-        let village = check(e, "village", optional(&self.village, |v| text::label(v, 100)));
-        let facility = check(e, "facility", optional(&self.facility, |v| text::label(v, 100)));
+        let district = check(
+            e,
+            "district",
+            required(&self.district).and_then(|d| district(d, ctx)),
+        );
+        let village = check(
+            e,
+            "village",
+            optional(&self.village, |v| text::label(v, 100)),
+        );
+        let facility = check(
+            e,
+            "facility",
+            optional(&self.facility, |v| text::label(v, 100)),
+        );
         let phone = check(e, "phone", optional(&self.phone, text::phone));
-        let national_id = check(e, "national_id", optional(&self.national_id, text::national_id));
+        let national_id = check(
+            e,
+            "national_id",
+            optional(&self.national_id, text::national_id),
+        );
         let birth = self.birth(ctx.today, e);
-        match (given, family, sex, district, village, facility, phone, national_id, birth) {
+        match (
+            given,
+            family,
+            sex,
+            district,
+            village,
+            facility,
+            phone,
+            national_id,
+            birth,
+        ) {
             (Some(g), Some(f), Some(s), Some(d), Some(v), Some(fa), Some(p), Some(n), Some(b))
                 if errors.is_empty() =>
             {
@@ -130,10 +166,15 @@ impl PatientInput {
                 "birth_date",
                 "required (or give estimated_age_years)".to_owned(),
             )),
-            (Some(raw), None) => birth_date(raw, today).map(|d| (d, false)).map_err(|e| ("birth_date", e)),
-            (None, Some(age)) => estimated(age, today).map(|d| (d, true)).map_err(|e| ("estimated_age_years", e)),
+            (Some(raw), None) => birth_date(raw, today)
+                .map(|d| (d, false))
+                .map_err(|e| ("birth_date", e)),
+            (None, Some(age)) => estimated(age, today)
+                .map(|d| (d, true))
+                .map_err(|e| ("estimated_age_years", e)),
         };
-        r.map_err(|(field, reason)| errors.push(FieldError::new(field, reason))).ok()
+        r.map_err(|(field, reason)| errors.push(FieldError::new(field, reason)))
+            .ok()
     }
 }
 

@@ -50,7 +50,14 @@ fn every_bad_field_is_reported_at_once() {
         ..Default::default()
     };
     let got = fields(parse(&input).unwrap_err());
-    for f in ["given_name", "family_name", "sex", "birth_date", "district", "phone"] {
+    for f in [
+        "given_name",
+        "family_name",
+        "sex",
+        "birth_date",
+        "district",
+        "phone",
+    ] {
         assert!(got.contains(&f.to_string()), "{f} missing from {got:?}");
     }
 }
@@ -63,10 +70,17 @@ fn impossible_and_future_birth_dates_are_refused_with_the_reason() {
         ("1899-12-31", "before 1900"),
         ("12/04/1990", "not a calendar date"),
     ] {
-        let input = PatientInput { birth_date: Some(raw.into()), ..valid() };
+        let input = PatientInput {
+            birth_date: Some(raw.into()),
+            ..valid()
+        };
         let errors = parse(&input).unwrap_err();
         assert_eq!(errors[0].field, "birth_date");
-        assert!(errors[0].reason.contains(reason), "{raw}: {}", errors[0].reason);
+        assert!(
+            errors[0].reason.contains(reason),
+            "{raw}: {}",
+            errors[0].reason
+        );
     }
 }
 
@@ -84,10 +98,20 @@ fn an_estimated_age_becomes_an_estimated_birth_date() {
 
 #[test]
 fn a_birth_date_and_an_age_together_or_neither_are_refused() {
-    let both = PatientInput { estimated_age_years: Some(3), ..valid() };
+    let both = PatientInput {
+        estimated_age_years: Some(3),
+        ..valid()
+    };
     assert_eq!(fields(parse(&both).unwrap_err()), ["estimated_age_years"]);
-    let neither = PatientInput { birth_date: None, ..valid() };
+    let neither = PatientInput {
+        birth_date: None,
+        ..valid()
+    };
     assert_eq!(fields(parse(&neither).unwrap_err()), ["birth_date"]);
-    let old = PatientInput { birth_date: None, estimated_age_years: Some(131), ..valid() };
+    let old = PatientInput {
+        birth_date: None,
+        estimated_age_years: Some(131),
+        ..valid()
+    };
     assert_eq!(fields(parse(&old).unwrap_err()), ["estimated_age_years"]);
 }

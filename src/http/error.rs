@@ -14,12 +14,15 @@ pub enum ApiError {
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
     #[error("{detail}")]
-    BadRequest { field: Option<String>, detail: String },
+    BadRequest {
+        field: Option<String>,
+        detail: String,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Gone(String),
-    #[error("{0}")]
+    #[error("{1}")]
     Conflict(&'static str, String),
     #[error("send If-Match with the ETag of the version you edited")]
     PreconditionRequired,
@@ -64,20 +67,30 @@ impl ApiError {
             ApiError::NotFound(_) => (S::NOT_FOUND, "not-found", "Not found"),
             ApiError::Gone(_) => (S::GONE, "deleted", "Deleted"),
             ApiError::Conflict(kind, _) => (S::CONFLICT, kind, "Conflict"),
-            ApiError::PreconditionRequired => {
-                (S::PRECONDITION_REQUIRED, "if-match-required", "If-Match required")
+            ApiError::PreconditionRequired => (
+                S::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "If-Match required",
+            ),
+            ApiError::PreconditionFailed { .. } => (
+                S::PRECONDITION_FAILED,
+                "version-mismatch",
+                "Edited by someone else",
+            ),
+            ApiError::PayloadTooLarge { .. } => {
+                (S::PAYLOAD_TOO_LARGE, "too-large", "Body too large")
             }
-            ApiError::PreconditionFailed { .. } => {
-                (S::PRECONDITION_FAILED, "version-mismatch", "Edited by someone else")
-            }
-            ApiError::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too-large", "Body too large"),
-            ApiError::UnsupportedMediaType => {
-                (S::UNSUPPORTED_MEDIA_TYPE, "media-type", "Unsupported media type")
-            }
+            ApiError::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "media-type",
+                "Unsupported media type",
+            ),
             ApiError::Unroutable(_) => (S::UNPROCESSABLE_ENTITY, "unroutable", "No rule places it"),
-            ApiError::Shard(ShardError::Unavailable { .. }) => {
-                (S::SERVICE_UNAVAILABLE, "region-unavailable", "Region unavailable")
-            }
+            ApiError::Shard(ShardError::Unavailable { .. }) => (
+                S::SERVICE_UNAVAILABLE,
+                "region-unavailable",
+                "Region unavailable",
+            ),
             ApiError::Shard(_) | ApiError::Internal(_) => {
                 (S::INTERNAL_SERVER_ERROR, "internal", "Internal error")
             }
@@ -88,7 +101,10 @@ impl ApiError {
         let (status, kind, title) = self.parts();
         let errors = match self {
             ApiError::Validation(errors) => errors.clone(),
-            ApiError::BadRequest { field: Some(f), detail } => vec![FieldError::new(f, detail)],
+            ApiError::BadRequest {
+                field: Some(f),
+                detail,
+            } => vec![FieldError::new(f, detail)],
             _ => Vec::new(),
         };
         let detail = match self {
@@ -103,9 +119,9 @@ impl ApiError {
             _ => self.to_string(),
         };
         let region = match self {
-            ApiError::Shard(ShardError::Unavailable { region, .. } | ShardError::Query { region, .. }) => {
-                Some(region.clone())
-            }
+            ApiError::Shard(
+                ShardError::Unavailable { region, .. } | ShardError::Query { region, .. },
+            ) => Some(region.clone()),
             _ => None,
         };
         Problem {
@@ -133,7 +149,8 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let problem = self.problem();
-        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

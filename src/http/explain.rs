@@ -3,10 +3,10 @@
 //! parameter but `entity` is a field of the record.
 
 use super::ApiError;
+use super::ApiQuery;
 use crate::app::AppState;
 use crate::routing::Record;
 use axum::Json;
-use super::ApiQuery;
 use axum::extract::State;
 use std::collections::BTreeMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -33,5 +33,7 @@ async fn explain(
     record.fields = params;
     let resolve = |e: &str, id: &str| app.resolve_parent(e, id);
     let explanation = app.rules.explain(&record, &resolve);
-    Ok(Json(serde_json::to_value(&explanation).map_err(anyhow::Error::from)?))
+    Ok(Json(
+        serde_json::to_value(&explanation).map_err(anyhow::Error::from)?,
+    ))
 }

@@ -5,8 +5,8 @@ use super::http::{REGION_HEADER, db, if_match, live, locate, patient_response, r
 use super::model::{PatientPage, PatientRow, routing_record};
 use super::repo::{self, Inserted};
 use crate::app::{App, AppState};
-use crate::domain::patient::{NewPatient, ParseContext, PatientInput};
 use crate::domain::PatientId;
+use crate::domain::patient::{NewPatient, ParseContext, PatientInput};
 use crate::http::{ApiError, ApiJson, ApiQuery, Problem, record_route};
 use crate::shards::Shard;
 use axum::Json;
@@ -32,19 +32,29 @@ pub async fn create(
     let id = PatientId::new(shard.settings.code).uuid();
     let hash = Sha256::digest(format!("{patient:?}")).to_vec();
     let mut conn = shard.conn().await?;
-    let inserted = repo::insert(&mut conn, id, &patient, key.as_deref().map(|k| (k, &hash[..])))
-        .await
-        .map_err(db(shard))?;
+    let inserted = repo::insert(
+        &mut conn,
+        id,
+        &patient,
+        key.as_deref().map(|k| (k, &hash[..])),
+    )
+    .await
+    .map_err(db(shard))?;
     match inserted {
         Inserted::Created(row) => Ok(patient_response(StatusCode::CREATED, row, shard)),
-        Inserted::Replayed { same_request: false, .. } => Err(ApiError::Conflict(
+        Inserted::Replayed {
+            same_request: false,
+            ..
+        } => Err(ApiError::Conflict(
             "idempotency-key-reused",
             "this Idempotency-Key was used for a different patient; use a new key".into(),
         )),
         Inserted::Replayed { patient_id, .. } => {
             let row = repo::get(&conn, patient_id).await.map_err(db(shard))?;
             let mut response = patient_response(StatusCode::CREATED, live(row, patient_id)?, shard);
-            response.headers_mut().insert("idempotent-replayed", "true".parse().expect("ascii"));
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", "true".parse().expect("ascii"));
             Ok(response)
         }
     }
@@ -55,10 +65,12 @@ pub async fn create(
     params(("id" = String, Path, description = "patient ID")),
     responses((status = 200, body = super::Patient, headers(("ETag"), ("X-Hmis-Region"))),
               (status = 404, body = Problem), (status = 410, body = Problem), (status = 503, body = Problem)))]
-pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let (shard, id) = locate(&app, &id)?;
-    let conn = shard.conn().await?;
-    let row = repo::get(&conn, id).await.map_err(db(shard))?;
+    let row = shard.read(|conn| Box::pin(repo::get(conn, id))).await?;
     Ok(patient_response(StatusCode::OK, live(row, id)?, shard))
 }
 
@@ -80,13 +92,20 @@ pub async fn update(
     let tx = conn.transaction().await.map_err(db(shard))?;
     let current = live(repo::lock(&tx, id).await.map_err(db(shard))?, id)?;
     if current.version != expected {
-        return Err(ApiError::PreconditionFailed { current: current.version });
+        return Err(ApiError::PreconditionFailed {
+            current: current.version,
+        });
     }
     let merged = merge(&app, &current, &patch)?;
     if place(&app, &merged)?.name() != shard.name() {
-        return Err(ApiError::Conflict("region-change", format!(
-            "district {} is served by another region; moving a patient between regions is a \
-             transfer: POST /api/v1/patients/{id}/transfer", merged.district)));
+        return Err(ApiError::Conflict(
+            "region-change",
+            format!(
+                "district {} is served by another region; moving a patient between regions is a \
+             transfer: POST /api/v1/patients/{id}/transfer",
+                merged.district
+            ),
+        ));
     }
     let row = repo::update(&tx, id, &merged).await.map_err(db(shard))?;
     tx.commit().await.map_err(db(shard))?;
@@ -109,11 +128,17 @@ pub async fn delete(
     let tx = conn.transaction().await.map_err(db(shard))?;
     let current = live(repo::lock(&tx, id).await.map_err(db(shard))?, id)?;
     if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed { current: current.version });
+        return Err(ApiError::PreconditionFailed {
+            current: current.version,
+        });
     }
     repo::soft_delete(&tx, id).await.map_err(db(shard))?;
     tx.commit().await.map_err(db(shard))?;
-    Ok((StatusCode::NO_CONTENT, [(REGION_HEADER, region_value(shard))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(REGION_HEADER, region_value(shard))],
+    )
+        .into_response())
 }
 
 /// Search parameters.
@@ -147,38 +172,71 @@ pub async fn search(
         return Err(bad("size", "must be between 1 and 100"));
     }
     let query = super::model::search_terms(params.q.as_deref().unwrap_or(""), size, page);
-    let conn = shard.conn().await?;
-    let (rows, total) = repo::search(&conn, &query).await.map_err(db(shard))?;
+    let (rows, total) = shard
+        .read(|conn| {
+            let query = query.clone();
+            Box::pin(async move { repo::search(conn, &query).await })
+        })
+        .await?;
     let tz = shard.settings.tz();
-    let items = rows.into_iter().map(|r| r.into_api(shard.name(), tz)).collect();
-    let body = PatientPage { region: shard.name().to_owned(), items, page, size, total };
+    let items = rows
+        .into_iter()
+        .map(|r| r.into_api(shard.name(), tz))
+        .collect();
+    let body = PatientPage {
+        region: shard.name().to_owned(),
+        items,
+        page,
+        size,
+        total,
+    };
     Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
 }
 
 fn bad(field: &str, detail: &str) -> ApiError {
-    ApiError::BadRequest { field: Some(field.into()), detail: detail.into() }
+    ApiError::BadRequest {
+        field: Some(field.into()),
+        detail: detail.into(),
+    }
 }
 
 fn search_region<'a>(app: &'a App, region: Option<&str>) -> Result<&'a Shard, ApiError> {
-    let known = || app.shards.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
+    let known = || {
+        app.shards
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let name = region.ok_or_else(|| bad("region", &format!("required: one of {}", known())))?;
     let shard = app.shards.get(name).ok_or_else(|| {
-        bad("region", &format!("unknown region \"{name}\"; known: {}", known()))
+        bad(
+            "region",
+            &format!("unknown region \"{name}\"; known: {}", known()),
+        )
     })?;
     record_route(shard.name(), None);
     Ok(shard)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     match v.to_str() {
         Ok(k) if (1..=255).contains(&k.len()) => Ok(Some(k.to_owned())),
-        _ => Err(bad("Idempotency-Key", "must be 1 to 255 printable ASCII characters")),
+        _ => Err(bad(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        )),
     }
 }
 
 fn parse(app: &App, input: &PatientInput) -> Result<NewPatient, ApiError> {
-    let ctx = ParseContext { districts: &app.districts, today: app.today() };
+    let ctx = ParseContext {
+        districts: &app.districts,
+        today: app.today(),
+    };
     input.parse(&ctx).map_err(ApiError::Validation)
 }
 
@@ -187,9 +245,14 @@ fn place<'a>(app: &'a App, patient: &NewPatient) -> Result<&'a Shard, ApiError> 
     let resolve = |e: &str, id: &str| app.resolve_parent(e, id);
     let routed = app.rules.route(&routing_record(patient), &resolve)?;
     record_route(&routed.region, Some(&routed.rule));
-    app.shards
-        .get(&routed.region)
-        .ok_or_else(|| anyhow::anyhow!("rule {} names region {} without a pool", routed.rule, routed.region).into())
+    app.shards.get(&routed.region).ok_or_else(|| {
+        anyhow::anyhow!(
+            "rule {} names region {} without a pool",
+            routed.rule,
+            routed.region
+        )
+        .into()
+    })
 }
 
 /// The current record with the patch's fields laid over it, parsed like a create.
@@ -197,7 +260,16 @@ fn merge(app: &App, current: &PatientRow, patch: &PatientInput) -> Result<NewPat
     let mut input = current.to_input();
     let birth_changed = patch.birth_date.is_some() || patch.estimated_age_years.is_some();
     macro_rules! overlay { ($($f:ident),*) => { $(if patch.$f.is_some() { input.$f = patch.$f.clone(); })* } }
-    overlay!(given_name, family_name, sex, district, village, facility, phone, national_id);
+    overlay!(
+        given_name,
+        family_name,
+        sex,
+        district,
+        village,
+        facility,
+        phone,
+        national_id
+    );
     if birth_changed {
         input.birth_date = patch.birth_date.clone();
         input.estimated_age_years = patch.estimated_age_years;

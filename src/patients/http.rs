@@ -4,7 +4,7 @@
 use super::model::PatientRow;
 use crate::app::App;
 use crate::http::{ApiError, record_route};
-use crate::shards::{Shard, ShardError};
+use crate::shards::Shard;
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,13 +30,15 @@ pub fn locate<'a>(app: &'a App, id: &str) -> Result<(&'a Shard, Uuid), ApiError>
 pub fn live(row: Option<PatientRow>, id: Uuid) -> Result<PatientRow, ApiError> {
     match row {
         None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
-        Some(r) if r.deleted_at.is_some() => Err(ApiError::Gone(format!("patient {id} was deleted"))),
+        Some(r) if r.deleted_at.is_some() => {
+            Err(ApiError::Gone(format!("patient {id} was deleted")))
+        }
         Some(r) => Ok(r),
     }
 }
 
 pub fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
-    move |e| ApiError::Shard(ShardError::query(shard.name(), e))
+    move |e| ApiError::Shard(shard.fail(e))
 }
 
 /// The version in `If-Match` (`"3"` or `W/"3"`); required for changes.
@@ -63,11 +65,17 @@ pub fn patient_response(status: StatusCode, row: PatientRow, shard: &Shard) -> R
     let body = row.into_api(shard.name(), shard.settings.tz());
     let mut response = (status, Json(body)).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("digits are a valid header"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("digits are a valid header"),
+    );
     headers.insert(REGION_HEADER, region_value(shard));
     if status == StatusCode::CREATED {
         let location = format!("/api/v1/patients/{id}");
-        headers.insert(header::LOCATION, HeaderValue::from_str(&location).expect("uuid path"));
+        headers.insert(
+            header::LOCATION,
+            HeaderValue::from_str(&location).expect("uuid path"),
+        );
     }
     response
 }

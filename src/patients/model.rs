@@ -156,7 +156,9 @@ pub fn search_terms(q: &str, size: u32, page: u32) -> super::repo::Search {
     let has_text = !q.is_empty();
     super::repo::Search {
         tokens,
-        phone: has_text.then(|| crate::domain::text::phone(q).ok().flatten()).flatten(),
+        phone: has_text
+            .then(|| crate::domain::text::phone(q).ok().flatten())
+            .flatten(),
         national_id: has_text
             .then(|| crate::domain::text::national_id(q).ok().flatten())
             .flatten(),

@@ -11,14 +11,21 @@ pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 pub async fn get(conn: &Object, id: Uuid) -> DbResult<Option<PatientRow>> {
     let sql = format!("SELECT {COLUMNS} FROM patients WHERE id = $1");
     let stmt = conn.prepare_cached(&sql).await?;
-    Ok(conn.query_opt(&stmt, &[&id]).await?.as_ref().map(PatientRow::from_row))
+    Ok(conn
+        .query_opt(&stmt, &[&id])
+        .await?
+        .as_ref()
+        .map(PatientRow::from_row))
 }
 
 /// What an insert with an idempotency key found.
 pub enum Inserted {
     Created(PatientRow),
     /// The key was used before: the patient it created, and whether the request matched.
-    Replayed { patient_id: Uuid, same_request: bool },
+    Replayed {
+        patient_id: Uuid,
+        same_request: bool,
+    },
 }
 
 /// Inserts a patient; with a key, claims the key first in the same transaction so that
@@ -57,9 +64,24 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
     );
     let stmt = tx.prepare_cached(&sql).await?;
-    let row = tx.query_one(&stmt, &[&id, &p.given_name, &p.family_name, &p.sex.as_str(),
-        &p.birth_date, &p.birth_date_estimated, &p.district, &p.village, &p.facility,
-        &p.phone, &p.national_id]).await?;
+    let row = tx
+        .query_one(
+            &stmt,
+            &[
+                &id,
+                &p.given_name,
+                &p.family_name,
+                &p.sex.as_str(),
+                &p.birth_date,
+                &p.birth_date_estimated,
+                &p.district,
+                &p.village,
+                &p.facility,
+                &p.phone,
+                &p.national_id,
+            ],
+        )
+        .await?;
     tx.commit().await?;
     Ok(Inserted::Created(PatientRow::from_row(&row)))
 }
@@ -68,7 +90,11 @@ pub async fn insert(
 pub async fn lock(tx: &impl GenericClient, id: Uuid) -> DbResult<Option<PatientRow>> {
     let sql = format!("SELECT {COLUMNS} FROM patients WHERE id = $1 FOR UPDATE");
     let stmt = tx.prepare_cached(&sql).await?;
-    Ok(tx.query_opt(&stmt, &[&id]).await?.as_ref().map(PatientRow::from_row))
+    Ok(tx
+        .query_opt(&stmt, &[&id])
+        .await?
+        .as_ref()
+        .map(PatientRow::from_row))
 }
 
 pub async fn update(tx: &impl GenericClient, id: Uuid, p: &NewPatient) -> DbResult<PatientRow> {
@@ -79,9 +105,24 @@ pub async fn update(tx: &impl GenericClient, id: Uuid, p: &NewPatient) -> DbResu
          WHERE id = $1 RETURNING {COLUMNS}"
     );
     let stmt = tx.prepare_cached(&sql).await?;
-    let row = tx.query_one(&stmt, &[&id, &p.given_name, &p.family_name, &p.sex.as_str(),
-        &p.birth_date, &p.birth_date_estimated, &p.district, &p.village, &p.facility,
-        &p.phone, &p.national_id]).await?;
+    let row = tx
+        .query_one(
+            &stmt,
+            &[
+                &id,
+                &p.given_name,
+                &p.family_name,
+                &p.sex.as_str(),
+                &p.birth_date,
+                &p.birth_date_estimated,
+                &p.district,
+                &p.village,
+                &p.facility,
+                &p.phone,
+                &p.national_id,
+            ],
+        )
+        .await?;
     Ok(PatientRow::from_row(&row))
 }
 
@@ -97,6 +138,7 @@ pub async fn soft_delete(tx: &impl GenericClient, id: Uuid) -> DbResult<()> {
 
 /// A search within one region. `tokens` are lower-case name prefixes (all must match the
 /// given or the family name); `exact` is tried against phone, national ID and ID.
+#[derive(Debug, Clone)]
 pub struct Search {
     pub tokens: Vec<String>,
     pub phone: Option<String>,
@@ -108,10 +150,8 @@ pub struct Search {
 
 /// One page and the total, in one round trip (`count(*) OVER ()`).
 pub async fn search(conn: &Object, s: &Search) -> DbResult<(Vec<PatientRow>, i64)> {
-    let filtered = !s.tokens.is_empty()
-        || s.phone.is_some()
-        || s.national_id.is_some()
-        || s.id.is_some();
+    let filtered =
+        !s.tokens.is_empty() || s.phone.is_some() || s.national_id.is_some() || s.id.is_some();
     let sql = format!(
         "SELECT {COLUMNS}, count(*) OVER () FROM patients
          WHERE deleted_at IS NULL AND (NOT $1 OR
@@ -122,14 +162,36 @@ pub async fn search(conn: &Object, s: &Search) -> DbResult<(Vec<PatientRow>, i64
     );
     let stmt = conn.prepare_cached(&sql).await?;
     let rows = conn
-        .query(&stmt, &[&filtered, &s.tokens, &s.phone, &s.national_id, &s.id, &s.limit, &s.offset])
+        .query(
+            &stmt,
+            &[
+                &filtered,
+                &s.tokens,
+                &s.phone,
+                &s.national_id,
+                &s.id,
+                &s.limit,
+                &s.offset,
+            ],
+        )
         .await?;
     let total = match rows.first() {
         Some(r) => r.get::<_, i64>(15),
         // A page past the end has no row to carry the total: ask for the first one.
         None if s.offset > 0 => {
             let first = conn
-                .query(&stmt, &[&filtered, &s.tokens, &s.phone, &s.national_id, &s.id, &1i64, &0i64])
+                .query(
+                    &stmt,
+                    &[
+                        &filtered,
+                        &s.tokens,
+                        &s.phone,
+                        &s.national_id,
+                        &s.id,
+                        &1i64,
+                        &0i64,
+                    ],
+                )
                 .await?;
             first.first().map_or(0, |r| r.get::<_, i64>(15))
         }

@@ -5,14 +5,17 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::conf::{self, LOG_FILE, PidFile, USER_FILE};
+use super::conf::{self, LOG_FILE, PidFile};
 use super::exec::{self, RunAs};
-use super::{PgBinaries, PgError, free_port, io_at, port_is_free};
+use super::procs::{self, Postmaster};
+use super::{PgBinaries, PgError, free_port, io_at, port_is_free, setup};
 
 /// Attempts start() makes when the port is taken meanwhile or a crashed server's children linger.
 const START_ATTEMPTS: usize = 10;
+/// How long start() waits for a crashed server's children to exit before giving up.
+const LEFTOVER_WAIT: Duration = Duration::from_secs(10);
 
 /// What a cluster should look like; see `Cluster::init`.
 #[derive(Clone)]
@@ -54,17 +57,6 @@ pub struct Cluster {
     who: Option<RunAs>,
 }
 
-/// What postmaster.pid tells about the server.
-enum Postmaster {
-    /// No pid file: cleanly stopped or never started.
-    Absent,
-    /// The pid is gone; postgres itself discards such a lock file (after checking shared memory).
-    Dead,
-    /// The pid now belongs to an unrelated process, which postgres would take for a live server.
-    Foreign,
-    Alive(PidFile),
-}
-
 impl Cluster {
     /// initdb if `data_dir/PG_VERSION` is missing, else reuse; then (re)writes our settings.
     /// Does not start the server.
@@ -78,10 +70,10 @@ impl Cluster {
         let who = exec::run_as()?;
         if opts.data_dir.join("PG_VERSION").is_file() {
             exec::check_reachable(&opts.data_dir, who)?;
-            check_reusable(bins, &opts)?;
+            setup::check_reusable(bins, &opts)?;
         } else {
             exec::prepare_data_dir(&opts.data_dir, who)?;
-            initdb(bins, &opts, who)?;
+            setup::initdb(bins, &opts, who)?;
         }
         let mut cluster = Cluster {
             bins: bins.clone(),
@@ -102,37 +94,8 @@ impl Cluster {
         template_dir: &Path,
         mut opts: ClusterOptions,
     ) -> Result<Cluster, PgError> {
-        if !template_dir.join("PG_VERSION").is_file() {
-            return Err(PgError::Other(format!(
-                "template {} is not an initialised data directory",
-                template_dir.display()
-            )));
-        }
-        if conf::read_pid_file(template_dir).is_some_and(|pf| process_exists(pf.pid)) {
-            return Err(PgError::Other(format!(
-                "template {} has a running server; stop it before cloning",
-                template_dir.display()
-            )));
-        }
         opts.data_dir = std::path::absolute(&opts.data_dir).map_err(io_at(&opts.data_dir))?;
-        let dst = opts.data_dir.clone();
-        if dst.exists() {
-            return Err(PgError::Other(format!("clone target {} already exists", dst.display())));
-        }
-        let who = exec::run_as()?;
-        exec::prepare_data_dir(&dst, who)?;
-        let mut cp = std::process::Command::new("cp");
-        cp.arg("-a").arg(template_dir.join(".")).arg(&dst);
-        exec::run(cp, "cp -a (cloning the template data dir)")?;
-        // The clone gets its own port, log and lock file, not the template's.
-        for leftover in ["postmaster.pid", conf::PORT_FILE, LOG_FILE] {
-            let path = dst.join(leftover);
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_at(&path)(e))?,
-                _ => {}
-            }
-        }
-        exec::give_tree(&dst, who)?;
+        setup::copy_template(template_dir, &opts.data_dir, exec::run_as()?)?;
         Self::init(bins, opts)
     }
 
@@ -142,18 +105,18 @@ impl Cluster {
         match self.postmaster() {
             Postmaster::Alive(pf) => {
                 if let Some(port) = pf.port.filter(|p| *p != self.port) {
-                    tracing::warn!(port, configured = self.port, "running server uses another port");
+                    tracing::warn!(
+                        port,
+                        configured = self.port,
+                        "running server uses another port"
+                    );
                     self.port = port;
                 }
                 tracing::info!(data_dir = %self.data_dir().display(), pid = pf.pid, "reusing running PostgreSQL");
                 return Ok(());
             }
-            Postmaster::Foreign => {
-                let path = self.data_dir().join("postmaster.pid");
-                tracing::warn!(path = %path.display(), "removing stale postmaster.pid whose pid was reused");
-                std::fs::remove_file(&path).map_err(io_at(&path))?;
-            }
-            Postmaster::Dead | Postmaster::Absent => {}
+            Postmaster::Stale => self.clear_stale_lock()?,
+            Postmaster::Gone | Postmaster::Absent => {}
         }
         if self.opts.port.is_none() && !port_is_free(self.port) {
             self.move_to(free_port()?)?;
@@ -246,7 +209,10 @@ impl Cluster {
         if let Some(port) = self.opts.port {
             return Ok(port);
         }
-        if let Postmaster::Alive(PidFile { port: Some(port), .. }) = self.postmaster() {
+        if let Postmaster::Alive(PidFile {
+            port: Some(port), ..
+        }) = self.postmaster()
+        {
             return Ok(port);
         }
         match conf::stored_port(self.data_dir()) {
@@ -262,92 +228,29 @@ impl Cluster {
     }
 
     fn postmaster(&self) -> Postmaster {
-        let Some(pf) = conf::read_pid_file(self.data_dir()) else {
-            return Postmaster::Absent;
-        };
-        if !process_exists(pf.pid) {
-            Postmaster::Dead
-        } else if is_foreign(pf.pid, self.data_dir()) {
-            Postmaster::Foreign
-        } else {
-            Postmaster::Alive(pf)
+        procs::postmaster(self.data_dir())
+    }
+
+    /// Removes a postmaster.pid whose pid is a zombie or an unrelated process (postgres would
+    /// refuse to start over it), once no child of the crashed server uses its shared memory.
+    fn clear_stale_lock(&self) -> Result<(), PgError> {
+        let deadline = Instant::now() + LEFTOVER_WAIT;
+        loop {
+            let left = procs::processes_in(self.data_dir());
+            if left.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(PgError::Other(format!(
+                    "processes {left:?} of a crashed server still run in {}; stop them first",
+                    self.data_dir().display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-fn initdb(bins: &PgBinaries, opts: &ClusterOptions, who: Option<RunAs>) -> Result<(), PgError> {
-    let dir = &opts.data_dir;
-    // Beside the data dir, since initdb wants that empty; unique so parallel inits don't clash.
-    let pwfile = dir.with_file_name(format!(
-        ".{}.pwfile-{}",
-        dir.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    conf::write_owned(&pwfile, &format!("{}\n", opts.password), who)?;
-    let mut cmd = exec::command(&bins.tool("initdb"), who);
-    let mut pw_arg = std::ffi::OsString::from("--pwfile=");
-    pw_arg.push(&pwfile);
-    cmd.arg("-D").arg(dir).arg("-U").arg(&opts.superuser).arg(pw_arg);
-    cmd.args(["--auth-local=trust", "--auth-host=scram-sha-256"]);
-    cmd.args(["--encoding=UTF8", "--locale=C.UTF-8"]);
-    if !opts.durable {
-        cmd.arg("--no-sync");
-    }
-    let result = exec::run(cmd, "initdb");
-    // Removed whatever happened: it holds the password in clear.
-    let _ = std::fs::remove_file(&pwfile);
-    result?;
-    conf::write_owned(&dir.join(USER_FILE), &format!("{}\n", opts.superuser), who)
-}
-
-/// Refuses a reused data dir that could never work: another major version or another superuser.
-fn check_reusable(bins: &PgBinaries, opts: &ClusterOptions) -> Result<(), PgError> {
-    let dir = &opts.data_dir;
-    let version_file = dir.join("PG_VERSION");
-    let version = std::fs::read_to_string(&version_file).map_err(io_at(&version_file))?;
-    if version.trim() != bins.major() {
-        return Err(PgError::Other(format!(
-            "{} was created by PostgreSQL {}, but the binaries in {} are {}; remove the directory \
-             to start afresh",
-            dir.display(),
-            version.trim(),
-            bins.bin_dir.display(),
-            bins.version
-        )));
-    }
-    if let Ok(user) = std::fs::read_to_string(dir.join(USER_FILE))
-        && user.trim() != opts.superuser
-    {
-        return Err(PgError::Other(format!(
-            "{} was created with superuser {:?}, not {:?}",
-            dir.display(),
-            user.trim(),
-            opts.superuser
-        )));
-    }
-    Ok(())
-}
-
-/// kill(pid, 0): EPERM still means the process exists (it belongs to another user).
-pub(crate) fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) != Err(nix::errno::Errno::ESRCH)
-}
-
-/// Whether a live pid is certainly not a postgres process of `data_dir`. Where /proc cannot
-/// tell, the pid is trusted, as pg_ctl does: wrongly discarding a live server's lock is worse.
-fn is_foreign(pid: u32, data_dir: &Path) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) if !matches!(comm.trim(), "postgres" | "postmaster") => return true,
-        Err(_) => return false,
-        Ok(_) => {}
-    }
-    // Every process of a cluster runs with the data directory as its working directory.
-    match (std::fs::read_link(format!("/proc/{pid}/cwd")), data_dir.canonicalize()) {
-        (Ok(cwd), Ok(dir)) => cwd != dir,
-        _ => false,
+        let path = self.data_dir().join("postmaster.pid");
+        tracing::warn!(path = %path.display(), "removing the lock file of a crashed server");
+        std::fs::remove_file(&path).map_err(io_at(&path))
     }
 }
 
@@ -360,7 +263,11 @@ fn read_from(log: &Path, offset: u64) -> String {
 
 fn with_log(err: PgError, log: &str) -> PgError {
     match err {
-        PgError::Command { what, status, output } if !log.trim().is_empty() => PgError::Command {
+        PgError::Command {
+            what,
+            status,
+            output,
+        } if !log.trim().is_empty() => PgError::Command {
             what,
             status,
             output: exec::tail(&format!("{output}\n--- server.log ---\n{log}"), 40),

@@ -66,7 +66,10 @@ pub(crate) fn write(
     write_owned(&data_dir.join(PORT_FILE), &format!("{port}\n"), who)?;
     let main = data_dir.join("postgresql.conf");
     let current = std::fs::read_to_string(&main).map_err(io_at(&main))?;
-    if !current.lines().any(|line| line.trim() == INCLUDE_LINE.trim()) {
+    if !current
+        .lines()
+        .any(|line| line.trim() == INCLUDE_LINE.trim())
+    {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(&main)

@@ -34,7 +34,9 @@ pub(crate) fn run_as() -> Result<Option<RunAs>, PgError> {
              postgresql), which creates it"
                 .into(),
         )),
-        Err(e) => Err(PgError::Other(format!("looking up the `postgres` user: {e}"))),
+        Err(e) => Err(PgError::Other(format!(
+            "looking up the `postgres` user: {e}"
+        ))),
     }
 }
 
@@ -47,7 +49,14 @@ pub(crate) fn command(program: &Path, who: Option<RunAs>) -> Command {
     // Fixed English messages: start() recognises port clashes by the server log's wording.
     cmd.env("LC_MESSAGES", "C").env_remove("LC_ALL");
     // A developer's shell settings would otherwise redirect pg_ctl or the server.
-    for var in ["PGDATA", "PGPORT", "PGHOST", "PGUSER", "PGOPTIONS", "PGCTLTIMEOUT"] {
+    for var in [
+        "PGDATA",
+        "PGPORT",
+        "PGHOST",
+        "PGUSER",
+        "PGOPTIONS",
+        "PGCTLTIMEOUT",
+    ] {
         cmd.env_remove(var);
     }
     if let Some(who) = who {
@@ -107,7 +116,10 @@ pub(crate) fn give_tree(root: &Path, who: Option<RunAs>) -> Result<(), PgError> 
         return Ok(());
     }
     give(root, who)?;
-    if std::fs::symlink_metadata(root).map_err(io_at(root))?.is_dir() {
+    if std::fs::symlink_metadata(root)
+        .map_err(io_at(root))?
+        .is_dir()
+    {
         for entry in std::fs::read_dir(root).map_err(io_at(root))? {
             give_tree(&entry.map_err(io_at(root))?.path(), who)?;
         }

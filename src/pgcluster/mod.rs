@@ -12,6 +12,8 @@ mod binaries;
 mod cluster;
 mod conf;
 mod exec;
+mod procs;
+mod setup;
 mod watchdog;
 
 #[cfg(test)]
@@ -63,5 +65,10 @@ pub(crate) fn port_is_free(port: u16) -> bool {
 
 /// Wraps an I/O error with the path it concerns, since a bare "Permission denied" is useless here.
 pub(crate) fn io_at(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> PgError + '_ {
-    move |e| PgError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    move |e| {
+        PgError::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    }
 }

@@ -50,7 +50,10 @@ pub struct Routed {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RouteError {
-    #[error("no rules for entity kind {entity:?} (known: {})", super::entities::known_names())]
+    #[error(
+        "no rules for entity kind {entity:?} (known: {})",
+        super::entities::known_names()
+    )]
     UnknownEntity { entity: String },
     #[error(
         "no rule places this {entity} record ({}; tried {tried} rule{})",
@@ -108,7 +111,9 @@ impl Condition {
             (Predicate::Present(true), None) => format!("{field} is present"),
             (Predicate::Eq(v), None) if holds => format!("{field} = {v:?}"),
             (Predicate::Eq(v), None) => format!("{field} is {value:?}, not {v:?}"),
-            (Predicate::In(vs), None) if holds => format!("{field} {value:?} is one of {}", list(vs)),
+            (Predicate::In(vs), None) if holds => {
+                format!("{field} {value:?} is one of {}", list(vs))
+            }
             (Predicate::In(vs), None) => format!("{field} {value:?} is not one of {}", list(vs)),
             (Predicate::Prefix(p), None) if holds => format!("{field} {value:?} starts with {p:?}"),
             (Predicate::Prefix(p), None) => format!("{field} does not start with {p:?}"),

@@ -95,7 +95,9 @@ impl RuleSet {
         let verdict = validate::check(&parsed, catalog);
         errors.extend(verdict.errors);
         if complete {
-            let dir = sources.first().map_or("routing-rules", |s| dir_name(s.file));
+            let dir = sources
+                .first()
+                .map_or("routing-rules", |s| dir_name(s.file));
             errors.extend(coverage::check(&parsed, &verdict.broken, catalog, dir));
         }
 

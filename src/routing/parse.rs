@@ -57,7 +57,11 @@ struct Lines<'a>(&'a str);
 impl Lines<'_> {
     fn at(&self, offset: usize) -> usize {
         let end = offset.min(self.0.len());
-        self.0.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.0.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn of(&self, span: Range<usize>) -> usize {
@@ -105,7 +109,9 @@ fn convert(file: &str, lines: &Lines<'_>, raw: RawRule) -> Result<Parsed, Vec<Ru
     }
 
     let target = match (raw.region, raw.follow) {
-        (Some(region), None) => Some((lines.of(region.span()), Target::Region(region.into_inner()))),
+        (Some(region), None) => {
+            Some((lines.of(region.span()), Target::Region(region.into_inner())))
+        }
         (None, Some(follow)) => {
             let at = lines.of(follow.span());
             let follow = follow.into_inner();

@@ -29,7 +29,9 @@ impl Shards {
             let start = Instant::now();
             let result = tokio::time::timeout(timeout, async {
                 let conn = shard.conn().await.map_err(|e| e.to_string())?;
-                conn.simple_query("SELECT 1").await.map_err(|e| e.to_string())
+                conn.simple_query("SELECT 1")
+                    .await
+                    .map_err(|e| e.to_string())
             })
             .await
             .unwrap_or_else(|_| Err("timed out".into()));

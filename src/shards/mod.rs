@@ -10,6 +10,7 @@ pub use health::{ReadinessReport, RegionStatus, status};
 
 use crate::config::{RegionSettings, Settings};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -38,22 +39,6 @@ pub enum ShardError {
     },
 }
 
-impl ShardError {
-    pub fn query(region: &str, source: tokio_postgres::Error) -> Self {
-        // A dropped connection is an outage of the region, not a bad query.
-        if source.is_closed() || source.as_db_error().is_none() {
-            return ShardError::Unavailable {
-                region: region.to_owned(),
-                reason: source.to_string(),
-            };
-        }
-        ShardError::Query {
-            region: region.to_owned(),
-            source,
-        }
-    }
-}
-
 /// Every region's pool.
 pub struct Shards {
     shards: Vec<Shard>,
@@ -72,9 +57,21 @@ impl Shards {
                 settings: region.clone(),
             });
         }
-        let by_name = shards.iter().enumerate().map(|(i, s)| (s.settings.name.clone(), i)).collect();
-        let by_code = shards.iter().enumerate().map(|(i, s)| (s.settings.code, i)).collect();
-        Ok(Shards { shards, by_name, by_code })
+        let by_name = shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.settings.name.clone(), i))
+            .collect();
+        let by_code = shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.settings.code, i))
+            .collect();
+        Ok(Shards {
+            shards,
+            by_name,
+            by_code,
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Shard> {
@@ -91,6 +88,45 @@ impl Shards {
 }
 
 impl Shard {
+    /// Runs a read on a pooled connection. When the connection turns out dead (the
+    /// region's server restarted since it was pooled), the read is tried once more on a
+    /// fresh one, so a region that came back answers at once. Reads only: a write whose
+    /// connection died may have committed, and must not be sent twice.
+    pub async fn read<T>(
+        &self,
+        f: impl for<'c> Fn(&'c Object) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, ShardError> {
+        let conn = self.conn().await?;
+        match f(&conn).await {
+            Err(e) if is_connection_error(&e) => {
+                self.evict_idle();
+                drop(Object::take(conn));
+                let conn = self.conn().await?;
+                f(&conn).await.map_err(|e| self.fail(e))
+            }
+            result => result.map_err(|e| self.fail(e)),
+        }
+    }
+
+    /// Classifies a database error. A lost connection means the region is down or has
+    /// restarted: every idle connection went with it, so they are dropped now rather than
+    /// failing one request each.
+    pub fn fail(&self, source: tokio_postgres::Error) -> ShardError {
+        let region = self.settings.name.clone();
+        if is_connection_error(&source) {
+            self.evict_idle();
+            return ShardError::Unavailable {
+                region,
+                reason: source.to_string(),
+            };
+        }
+        ShardError::Query { region, source }
+    }
+
+    fn evict_idle(&self) {
+        self.pool.retain(|_, _| false);
+    }
+
     /// A connection from this region's pool, or `Unavailable` within the shard timeout.
     pub async fn conn(&self) -> Result<Object, ShardError> {
         self.pool.get().await.map_err(|e| ShardError::Unavailable {
@@ -98,6 +134,18 @@ impl Shard {
             reason: e.to_string(),
         })
     }
+}
+
+/// A closed socket, an I/O error, or the server saying it is shutting down (SQLSTATE
+/// class 57) or that the connection failed (class 08).
+fn is_connection_error(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        return matches!(&db.code().code()[..2], "08" | "57");
+    }
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
 fn pool_for(region: &RegionSettings, timeout: Duration) -> anyhow::Result<Pool> {

@@ -40,11 +40,17 @@ fn init_then_start_serves_the_superuser_over_tcp_with_its_password() {
 
     let url = cluster.url("postgres");
     assert!(url.starts_with("postgresql://hmis:s3cret%20p%40ss%2Fw%3Ard%25@127.0.0.1:"));
-    assert_eq!(query_text(&url, "SELECT current_user::text").unwrap(), "hmis");
+    assert_eq!(
+        query_text(&url, "SELECT current_user::text").unwrap(),
+        "hmis"
+    );
     assert_eq!(query_text(&url, "SHOW fsync").unwrap(), "off");
     assert_eq!(query_text(&url, "SHOW max_connections").unwrap(), "20");
     let wrong = url.replace("s3cret", "wrong");
-    assert!(query_text(&wrong, "SELECT 'x'").is_err(), "host auth must check the password");
+    assert!(
+        query_text(&wrong, "SELECT 'x'").is_err(),
+        "host auth must check the password"
+    );
 
     timed("stop", || cluster.stop().unwrap());
     assert!(!cluster.is_running());
@@ -87,7 +93,10 @@ fn a_server_left_running_by_an_earlier_process_is_adopted_by_start() {
     assert!(second.is_running());
     second.start().unwrap();
     assert_eq!(second.postmaster_pid(), pid);
-    assert_eq!(query_text(&second.url("postgres"), "SELECT 'up'").unwrap(), "up");
+    assert_eq!(
+        query_text(&second.url("postgres"), "SELECT 'up'").unwrap(),
+        "up"
+    );
     second.stop().unwrap();
 }
 
@@ -105,13 +114,23 @@ fn clone_from_gives_a_second_independent_running_cluster() {
     assert_ne!(template.postmaster_pid(), clone.postmaster_pid());
 
     let in_clone = clone.url("postgres");
-    query_text(&in_clone, "SELECT 'made' FROM (SELECT 1) s, LATERAL (SELECT 1) t").unwrap();
+    query_text(
+        &in_clone,
+        "SELECT 'made' FROM (SELECT 1) s, LATERAL (SELECT 1) t",
+    )
+    .unwrap();
     let count = "SELECT count(*)::text FROM pg_database WHERE datname = 'only_in_clone'";
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&in_clone).await.unwrap();
-        sqlx::query("CREATE DATABASE only_in_clone").execute(&mut conn).await.unwrap();
+        sqlx::query("CREATE DATABASE only_in_clone")
+            .execute(&mut conn)
+            .await
+            .unwrap();
     });
     assert_eq!(query_text(&in_clone, count).unwrap(), "1");
     assert_eq!(query_text(&template.url("postgres"), count).unwrap(), "0");
@@ -132,9 +151,14 @@ fn kill_then_start_again_brings_the_server_back() {
     timed("kill", || cluster.kill().unwrap());
     assert!(!cluster.is_running());
     assert!(!listens(cluster.port()));
-    timed("start after kill (crash recovery)", || cluster.start().unwrap());
+    timed("start after kill (crash recovery)", || {
+        cluster.start().unwrap()
+    });
     assert_ne!(cluster.postmaster_pid(), before);
-    assert_eq!(query_text(&cluster.url("postgres"), "SELECT 'back'").unwrap(), "back");
+    assert_eq!(
+        query_text(&cluster.url("postgres"), "SELECT 'back'").unwrap(),
+        "back"
+    );
     cluster.stop().unwrap();
 }
 
@@ -148,19 +172,27 @@ fn start_succeeds_over_a_stale_pid_file_left_by_a_crash() {
     // A real crash: the postmaster dies without removing postmaster.pid.
     let pid = cluster.postmaster_pid().unwrap();
     kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
-    wait_until("the postmaster to die", Duration::from_secs(5), || !cluster.is_running());
+    wait_until("the postmaster to die", Duration::from_secs(5), || {
+        !cluster.is_running()
+    });
     assert!(cluster.data_dir().join("postmaster.pid").exists());
-    cluster.start().unwrap();
+    timed("start after SIGKILL of the postmaster", || {
+        cluster.start().unwrap()
+    });
     assert!(listens(cluster.port()));
     cluster.kill().unwrap();
 
     // After a reboot the pid may belong to an unrelated process (pid 1 here).
     let pid_file = cluster.data_dir().join("postmaster.pid");
-    let fake = format!("1\n{}\n1700000000\n{}\n\n127.0.0.1\n", cluster.data_dir().display(), cluster.port());
+    let fake = format!(
+        "1\n{}\n1700000000\n{}\n\n127.0.0.1\n",
+        cluster.data_dir().display(),
+        cluster.port()
+    );
     std::fs::write(&pid_file, fake).unwrap();
     assert!(!cluster.is_running());
     cluster.stop().unwrap(); // must not signal pid 1
-    cluster.start().unwrap();
+    timed("start over a foreign pid", || cluster.start().unwrap());
     assert!(listens(cluster.port()));
     cluster.stop().unwrap();
 }
@@ -219,11 +251,17 @@ fn the_watchdog_stops_clusters_once_the_watched_process_exits() {
     a.start().unwrap();
     b.start().unwrap();
 
-    let mut parent = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let mut parent = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
     let dirs = [a.data_dir().to_path_buf(), b.data_dir().to_path_buf()];
     spawn_watchdog(&bins, parent.id(), &dirs).unwrap();
     std::thread::sleep(Duration::from_millis(700));
-    assert!(a.is_running() && b.is_running(), "stopped while the parent lives");
+    assert!(
+        a.is_running() && b.is_running(),
+        "stopped while the parent lives"
+    );
 
     parent.kill().unwrap();
     parent.wait().unwrap();

@@ -51,7 +51,9 @@ impl Drop for Scratch {
         for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             if entry.path().join("postmaster.pid").exists() {
                 let mut cmd = exec::command(&pg_ctl, exec::run_as().unwrap());
-                cmd.arg("-D").arg(entry.path()).args(["-m", "immediate", "stop"]);
+                cmd.arg("-D")
+                    .arg(entry.path())
+                    .args(["-m", "immediate", "stop"]);
                 let _ = cmd.output();
             }
         }
@@ -97,7 +99,10 @@ fn the_not_installed_message_names_the_package_and_where_we_looked() {
 fn the_version_is_read_from_pg_ctl_output() {
     let text = "pg_ctl (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n";
     assert_eq!(parse_version(text).as_deref(), Some("15.18"));
-    assert_eq!(parse_version("pg_ctl (PostgreSQL) 17beta1\n").as_deref(), Some("17beta1"));
+    assert_eq!(
+        parse_version("pg_ctl (PostgreSQL) 17beta1\n").as_deref(),
+        Some("17beta1")
+    );
     assert_eq!(parse_version("something else"), None);
 }
 
@@ -111,7 +116,10 @@ fn find_locates_the_real_binary_directory_of_the_installed_version() {
 
 #[test]
 fn passwords_are_percent_encoded_for_urls() {
-    assert_eq!(conf::percent_encode("s3cret p@ss/w:rd%"), "s3cret%20p%40ss%2Fw%3Ard%25");
+    assert_eq!(
+        conf::percent_encode("s3cret p@ss/w:rd%"),
+        "s3cret%20p%40ss%2Fw%3Ard%25"
+    );
     assert_eq!(conf::percent_encode("plain-._~"), "plain-._~");
     assert_eq!(conf::percent_encode("é"), "%C3%A9");
 }
@@ -119,7 +127,10 @@ fn passwords_are_percent_encoded_for_urls() {
 #[test]
 fn the_pid_file_gives_the_pid_and_the_port() {
     let text = "4242\n/tmp/x/data\n1700000000\n54321\n\n127.0.0.1\n  1234  5678\nready   \n";
-    let want = PidFile { pid: 4242, port: Some(54321) };
+    let want = PidFile {
+        pid: 4242,
+        port: Some(54321),
+    };
     assert_eq!(conf::parse_pid_file(text), Some(want));
     assert_eq!(conf::parse_pid_file("garbage"), None);
 }
@@ -130,7 +141,9 @@ fn a_bind_failure_in_the_server_log_counts_as_a_port_clash() {
                WARNING:  could not create listen socket for \"127.0.0.1\"\n\
                FATAL:  could not create any TCP/IP sockets\n";
     assert!(conf::is_port_clash(log));
-    assert!(!conf::is_port_clash("FATAL:  data directory has wrong ownership"));
+    assert!(!conf::is_port_clash(
+        "FATAL:  data directory has wrong ownership"
+    ));
 }
 
 #[test]

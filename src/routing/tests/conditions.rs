@@ -21,7 +21,10 @@ fn one_rule(when: &str) -> RuleSet {
     RuleSet::build(&[source], &catalog).unwrap_or_else(|e| panic!("{when}: {e:?}"))
 }
 
-fn record(fields: &[(&str, &str)]) -> Record {
+/// A record's fields as written in a test table.
+type Fields = &'static [(&'static str, &'static str)];
+
+fn record(fields: Fields) -> Record {
     fields
         .iter()
         .fold(Record::new("patient"), |r, &(k, v)| r.with(k, v))
@@ -36,7 +39,7 @@ fn each_condition_form_matches_or_not_and_says_why() {
     const VILLAGE: &str = "village = { present = true }";
     const NO_VILLAGE: &str = "village = { present = false }";
     #[rustfmt::skip]
-    let cases: &[(&str, &[(&str, &str)], bool, &str)] = &[
+    let cases: &[(&str, Fields, bool, &str)] = &[
         (QUTHING, &[("district", "Quthing")], true, r#"district = "Quthing""#),
         (QUTHING, &[("district", "Maseru")], false, r#"district is "Maseru", not "Quthing""#),
         (QUTHING, &[("district", "quthing")], false, r#"district is "quthing", not "Quthing""#),
@@ -84,9 +87,13 @@ fn all_conditions_must_hold_and_only_the_failing_ones_are_given_as_reasons() {
     let rules = one_rule(
         r#"district = { eq = "Quthing" }, facility = { prefix = "QT-" }, village = { present = true }"#,
     );
-    let cases: &[(&[(&str, &str)], bool, &str)] = &[
+    let cases: &[(Fields, bool, &str)] = &[
         (
-            &[("district", "Quthing"), ("facility", "QT-1"), ("village", "Ha Foso")],
+            &[
+                ("district", "Quthing"),
+                ("facility", "QT-1"),
+                ("village", "Ha Foso"),
+            ],
             true,
             r#"district = "Quthing" and facility "QT-1" starts with "QT-" and village is present"#,
         ),
@@ -96,7 +103,11 @@ fn all_conditions_must_hold_and_only_the_failing_ones_are_given_as_reasons() {
             r#"facility does not start with "QT-" and village is absent"#,
         ),
         (
-            &[("district", "Maseru"), ("facility", "QT-1"), ("village", "Ha Foso")],
+            &[
+                ("district", "Maseru"),
+                ("facility", "QT-1"),
+                ("village", "Ha Foso"),
+            ],
             false,
             r#"district is "Maseru", not "Quthing""#,
         ),

@@ -7,7 +7,11 @@ use super::*;
 const EXTRA: &str = "routing-rules/30-extra.toml";
 
 fn only_error(extra: &str) -> RuleError {
-    let mut errors = errors_of(&[(PATIENTS_FILE, PATIENTS), (CLINICAL_FILE, CLINICAL), (EXTRA, extra)]);
+    let mut errors = errors_of(&[
+        (PATIENTS_FILE, PATIENTS),
+        (CLINICAL_FILE, CLINICAL),
+        (EXTRA, extra),
+    ]);
     assert_eq!(errors.len(), 1, "{extra}\n{errors:#?}");
     errors.remove(0)
 }
@@ -98,10 +102,8 @@ fn every_error_of_every_file_is_reported_in_file_and_line_order() {
         ("routing-rules/05-syntax.toml", broken_syntax),
         (PATIENTS_FILE, PATIENTS),
     ]);
-    let places: Vec<(&str, Option<usize>)> = errors
-        .iter()
-        .map(|e| (e.file.as_str(), e.line))
-        .collect();
+    let places: Vec<(&str, Option<usize>)> =
+        errors.iter().map(|e| (e.file.as_str(), e.line)).collect();
     assert_eq!(
         places,
         [
@@ -114,7 +116,11 @@ fn every_error_of_every_file_is_reported_in_file_and_line_order() {
         "{errors:#?}"
     );
     assert!(errors[4].message.contains("pid"));
-    assert!(errors[3].message.contains("used twice: first at routing-rules/40-many.toml:2"));
+    assert!(
+        errors[3]
+            .message
+            .contains("used twice: first at routing-rules/40-many.toml:2")
+    );
 }
 
 #[test]

@@ -98,10 +98,30 @@ fn an_entity_without_rules_is_refused_naming_the_known_kinds() {
 fn clinical_records_go_to_the_region_of_their_patient() {
     let rules = lesotho_rules();
     let cases = [
-        ("observation", "P-quthing-1", "quthing", "observations-follow-patient"),
-        ("observation", "P-leribe-9", "leribe", "observations-follow-patient"),
-        ("appointment", "P-maseru-3", "maseru", "appointments-follow-patient"),
-        ("appointment", "P-mafeteng-4", "mafeteng", "appointments-follow-patient"),
+        (
+            "observation",
+            "P-quthing-1",
+            "quthing",
+            "observations-follow-patient",
+        ),
+        (
+            "observation",
+            "P-leribe-9",
+            "leribe",
+            "observations-follow-patient",
+        ),
+        (
+            "appointment",
+            "P-maseru-3",
+            "maseru",
+            "appointments-follow-patient",
+        ),
+        (
+            "appointment",
+            "P-mafeteng-4",
+            "mafeteng",
+            "appointments-follow-patient",
+        ),
     ];
     for (entity, patient, region, rule) in cases {
         let calls = RefCell::new(Vec::new());

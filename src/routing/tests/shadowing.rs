@@ -5,6 +5,9 @@ use super::*;
 use crate::routing::rule::{Condition, Predicate, Rule, Target};
 use crate::routing::validate::implies;
 
+/// A rule's conditions as written in a test table.
+type Conditions = Vec<(&'static str, Predicate)>;
+
 fn rule(conditions: &[(&str, Predicate)]) -> Rule {
     Rule {
         name: "r".into(),
@@ -40,7 +43,7 @@ fn a_later_rule_is_shadowed_exactly_when_it_constrains_every_field_at_least_as_t
     use Predicate::Present;
     let d = "district";
     #[rustfmt::skip]
-    let cases: Vec<(&str, Vec<(&str, Predicate)>, Vec<(&str, Predicate)>, bool)> = vec![
+    let cases: Vec<(&str, Conditions, Conditions, bool)> = vec![
         ("no earlier conditions", vec![(d, eq("Berea"))], vec![], true),
         ("no conditions at all", vec![], vec![], true),
         ("no later conditions", vec![], vec![(d, eq("Berea"))], false),
@@ -80,7 +83,10 @@ fn a_later_rule_is_shadowed_exactly_when_it_constrains_every_field_at_least_as_t
 fn a_shadowed_rule_is_reported_naming_the_rule_that_hides_it() {
     let extra = "[[rule]]\nname = \"berea-villages\"\nentity = \"patient\"\n\
                  when = { district = { eq = \"Berea\" }, village = { present = true } }\nregion = \"maseru\"\n";
-    let errors = errors_of(&[(PATIENTS_FILE, PATIENTS), ("routing-rules/30-extra.toml", extra)]);
+    let errors = errors_of(&[
+        (PATIENTS_FILE, PATIENTS),
+        ("routing-rules/30-extra.toml", extra),
+    ]);
     assert_eq!(
         errors,
         [RuleError {
@@ -95,7 +101,10 @@ fn a_shadowed_rule_is_reported_naming_the_rule_that_hides_it() {
 fn a_narrower_rule_before_a_broader_one_is_fine() {
     let first = "[[rule]]\nname = \"quthing-clinic\"\nentity = \"patient\"\n\
                  when = { facility = { prefix = \"QT-\" } }\nregion = \"quthing\"\n";
-    let rules = build(&[("routing-rules/05-first.toml", first), (PATIENTS_FILE, PATIENTS)]);
+    let rules = build(&[
+        ("routing-rules/05-first.toml", first),
+        (PATIENTS_FILE, PATIENTS),
+    ]);
     assert_eq!(rules.expect("builds").rules().len(), 5);
 }
 
@@ -150,8 +159,14 @@ fn a_district_listed_by_two_regions_is_an_error() {
 #[test]
 fn coverage_adds_no_noise_to_rules_already_reported() {
     let cases = [
-        ("a file that does not parse", PATIENTS.replace("[[rule]]\nname = \"quthing\"", "[[rule]]\nname = quthing")),
-        ("a rule with an unknown region", PATIENTS.replace("region = \"quthing\"", "region = \"quthng\"")),
+        (
+            "a file that does not parse",
+            PATIENTS.replace("[[rule]]\nname = \"quthing\"", "[[rule]]\nname = quthing"),
+        ),
+        (
+            "a rule with an unknown region",
+            PATIENTS.replace("region = \"quthing\"", "region = \"quthng\""),
+        ),
     ];
     for (case, text) in cases {
         let errors = errors_of(&[(PATIENTS_FILE, &text)]);

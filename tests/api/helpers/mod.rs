@@ -1,0 +1,174 @@
+//! `spawn_app()`: hmis on port 0 against fresh databases made for this test (one per
+//! region, spread over the shared clusters, plus a central one), with the project's real
+//! `regions/` and `routing-rules/`. Tests talk to it over real HTTP and check the shards
+//! with direct SQL.
+
+pub mod pg;
+
+use hmis::config::{self, DatabaseUrl, FileSettings, Settings};
+use hmis::pgcluster::Cluster;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The project's own regions and rules, with this test's databases.
+pub fn project_settings() -> Settings {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let regions = config::region_files(&root.join("regions")).unwrap();
+    let rules = config::load_rules(&root.join("routing-rules"), &regions).unwrap();
+    let mut file = FileSettings::default();
+    file.server.shard_timeout_ms = 1500;
+    Settings {
+        file,
+        regions,
+        rules: Arc::new(rules),
+    }
+}
+
+/// hmis against fresh databases on the shared clusters.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with the settings adjusted before launch (after the databases are
+/// made), e.g. to point a region somewhere else.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = project_databases().await;
+    adjust(&mut settings);
+    launch(settings).await
+}
+
+/// The project's settings pointed at fresh, migrated databases of this test.
+pub async fn project_databases() -> Settings {
+    let pg = pg::pg();
+    let n = pg::unique();
+    let mut settings = project_settings();
+    let central = &pg.shared[0];
+    let name = format!("t{n}_central");
+    pg::create_database(central, &name, pg::CENTRAL_TEMPLATE).await;
+    settings.file.central.url = DatabaseUrl::new(central.url(&name));
+    for (i, region) in settings.regions.iter_mut().enumerate() {
+        let cluster = &pg.shared[i % pg.shared.len()];
+        let name = format!("t{n}_{}", region.name);
+        pg::create_database(cluster, &name, pg::SHARD_TEMPLATE).await;
+        region.database_url = DatabaseUrl::new(cluster.url(&name));
+        region.pool_size = 4;
+        hmis::migrate::migrate_region(region).await.unwrap();
+    }
+    settings
+}
+
+/// Serves `settings` on a free port.
+pub async fn launch(settings: Settings) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let served = settings.clone();
+    tokio::spawn(async move {
+        hmis::launch(served, listener, async { rx.await.unwrap_or(()) })
+            .await
+            .expect("hmis serves");
+    });
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        settings,
+        shutdown: Some(tx),
+    }
+}
+
+/// Moves one region of a running test's settings onto a cluster of its own, migrated.
+pub async fn region_on_own_cluster(settings: &mut Settings, region: &str) -> Cluster {
+    let cluster = tokio::task::spawn_blocking(pg::own_cluster).await.unwrap();
+    let r = settings
+        .regions
+        .iter_mut()
+        .find(|r| r.name == region)
+        .unwrap();
+    r.database_url = DatabaseUrl::new(cluster.url(&format!("hmis_{region}")));
+    hmis::migrate::migrate_region(r).await.unwrap();
+    cluster
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_patient(&self, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/patients"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a patient and returns its JSON, failing the test if it is not 201.
+    pub async fn create_patient(&self, body: &Value) -> Value {
+        let response = self.post_patient(body).await;
+        let status = response.status();
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "create failed: {json}");
+        json
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A direct connection to a region's database, bypassing hmis.
+    pub async fn shard(&self, region: &str) -> sqlx::PgPool {
+        let r = self.settings.region(region).expect("known region");
+        sqlx::PgPool::connect(r.database_url.expose())
+            .await
+            .unwrap()
+    }
+
+    /// Rows of `patients` in each region, straight from the databases.
+    pub async fn patients_per_region(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out = BTreeMap::new();
+        for r in &self.settings.regions {
+            let pool = self.shard(&r.name).await;
+            let ids: Vec<(uuid::Uuid,)> = sqlx::query_as("SELECT id FROM patients")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            out.insert(
+                r.name.clone(),
+                ids.into_iter().map(|(id,)| id.to_string()).collect(),
+            );
+            pool.close().await;
+        }
+        out
+    }
+}
+
+/// A valid patient body for `district`.
+pub fn patient(district: &str) -> Value {
+    serde_json::json!({
+        "given_name": "Palesa",
+        "family_name": "Mokoena",
+        "sex": "female",
+        "birth_date": "1990-04-12",
+        "district": district,
+    })
+}

@@ -1,0 +1,10 @@
+//! The integration tests: one binary, so the PostgreSQL clusters are started once per run
+//! and shared (see `helpers::pg`). Every test gets databases of its own.
+
+mod helpers;
+
+mod bad_input;
+mod cli;
+mod placement;
+mod records;
+mod regions_down;
