@@ -41,7 +41,7 @@ pub async fn create(
     .await
     .map_err(db(shard))?;
     match inserted {
-        Inserted::Created(row) => Ok(patient_response(StatusCode::CREATED, row, shard)),
+        Inserted::Created(row) => Ok(patient_response(StatusCode::CREATED, *row, shard)),
         Inserted::Replayed {
             same_request: false,
             ..

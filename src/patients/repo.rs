@@ -20,7 +20,7 @@ pub async fn get(conn: &Object, id: Uuid) -> DbResult<Option<PatientRow>> {
 
 /// What an insert with an idempotency key found.
 pub enum Inserted {
-    Created(PatientRow),
+    Created(Box<PatientRow>),
     /// The key was used before: the patient it created, and whether the request matched.
     Replayed {
         patient_id: Uuid,
@@ -83,7 +83,7 @@ pub async fn insert(
         )
         .await?;
     tx.commit().await?;
-    Ok(Inserted::Created(PatientRow::from_row(&row)))
+    Ok(Inserted::Created(Box::new(PatientRow::from_row(&row))))
 }
 
 /// Locks the row for an update in `tx`.
