@@ -171,7 +171,14 @@ pub async fn search(
     if !(1..=100).contains(&size) {
         return Err(bad("size", "must be between 1 and 100"));
     }
-    let query = super::model::search_terms(params.q.as_deref().unwrap_or(""), size, page);
+    let q = params.q.as_deref().unwrap_or("");
+    if q.chars().count() > 200 || q.chars().any(char::is_control) {
+        return Err(bad(
+            "q",
+            "must be at most 200 characters, without control characters",
+        ));
+    }
+    let query = super::model::search_terms(q, size, page);
     let (rows, total) = shard
         .read(|conn| {
             let query = query.clone();

@@ -3,19 +3,20 @@
 
 use super::model::{COLUMNS, PatientRow};
 use crate::domain::patient::NewPatient;
+use crate::shards::Conn;
 use deadpool_postgres::{GenericClient, Object};
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 
-pub async fn get(conn: &Object, id: Uuid) -> DbResult<Option<PatientRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM patients WHERE id = $1");
-    let stmt = conn.prepare_cached(&sql).await?;
-    Ok(conn
-        .query_opt(&stmt, &[&id])
-        .await?
-        .as_ref()
-        .map(PatientRow::from_row))
+static GET: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM patients WHERE id = $1"));
+
+pub async fn get(conn: &impl Conn, id: Uuid) -> DbResult<Option<PatientRow>> {
+    let stmt = conn.prepared(&GET).await?;
+    let row = conn.client().query_opt(&stmt, &[&id]).await?;
+    Ok(row.as_ref().map(PatientRow::from_row))
 }
 
 /// What an insert with an idempotency key found.
@@ -149,7 +150,7 @@ pub struct Search {
 }
 
 /// One page and the total, in one round trip (`count(*) OVER ()`).
-pub async fn search(conn: &Object, s: &Search) -> DbResult<(Vec<PatientRow>, i64)> {
+pub async fn search(conn: &impl Conn, s: &Search) -> DbResult<(Vec<PatientRow>, i64)> {
     let filtered =
         !s.tokens.is_empty() || s.phone.is_some() || s.national_id.is_some() || s.id.is_some();
     let sql = format!(
@@ -160,8 +161,9 @@ pub async fn search(conn: &Object, s: &Search) -> DbResult<(Vec<PatientRow>, i64
             OR phone = $3 OR national_id = $4 OR id = $5)
          ORDER BY family_name, given_name, id LIMIT $6 OFFSET $7"
     );
-    let stmt = conn.prepare_cached(&sql).await?;
+    let stmt = conn.prepared(&sql).await?;
     let rows = conn
+        .client()
         .query(
             &stmt,
             &[
@@ -180,6 +182,7 @@ pub async fn search(conn: &Object, s: &Search) -> DbResult<(Vec<PatientRow>, i64
         // A page past the end has no row to carry the total: ask for the first one.
         None if s.offset > 0 => {
             let first = conn
+                .client()
                 .query(
                     &stmt,
                     &[

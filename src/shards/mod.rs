@@ -5,8 +5,10 @@
 //! again without a restart.
 
 mod health;
+mod readers;
 
 pub use health::{ReadinessReport, RegionStatus, status};
+pub use readers::{Conn, Reader};
 
 use crate::config::{RegionSettings, Settings};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -17,7 +19,10 @@ use std::time::Duration;
 /// One region's database.
 pub struct Shard {
     pub settings: RegionSettings,
+    /// Exclusive connections, for writes and transactions.
     pool: Pool,
+    /// Shared, pipelined connections, for reads.
+    readers: readers::Readers,
 }
 
 impl Shard {
@@ -52,8 +57,10 @@ impl Shards {
         let timeout = Duration::from_millis(settings.file.server.shard_timeout_ms);
         let mut shards = Vec::new();
         for region in &settings.regions {
+            let config = pg_config(region, timeout)?;
             shards.push(Shard {
-                pool: pool_for(region, timeout)?,
+                pool: pool_for(config.clone(), region.pool_size, timeout)?,
+                readers: readers::Readers::new(config, READERS_PER_REGION, timeout),
                 settings: region.clone(),
             });
         }
@@ -94,18 +101,27 @@ impl Shard {
     /// connection died may have committed, and must not be sent twice.
     pub async fn read<T>(
         &self,
-        f: impl for<'c> Fn(&'c Object) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>,
+        f: impl for<'c> Fn(&'c Reader) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>,
     ) -> Result<T, ShardError> {
-        let conn = self.conn().await?;
-        match f(&conn).await {
+        let reader = self.reader().await?;
+        match f(&reader).await {
             Err(e) if is_connection_error(&e) => {
                 self.evict_idle();
-                drop(Object::take(conn));
-                let conn = self.conn().await?;
-                f(&conn).await.map_err(|e| self.fail(e))
+                let reader = self.reader().await?;
+                f(&reader).await.map_err(|e| self.fail(e))
             }
             result => result.map_err(|e| self.fail(e)),
         }
+    }
+
+    async fn reader(&self) -> Result<std::sync::Arc<Reader>, ShardError> {
+        self.readers
+            .get()
+            .await
+            .map_err(|reason| ShardError::Unavailable {
+                region: self.settings.name.clone(),
+                reason,
+            })
     }
 
     /// Classifies a database error. A lost connection means the region is down or has
@@ -125,6 +141,7 @@ impl Shard {
 
     fn evict_idle(&self) {
         self.pool.retain(|_, _| false);
+        self.readers.reset();
     }
 
     /// A connection from this region's pool, or `Unavailable` within the shard timeout.
@@ -148,15 +165,22 @@ fn is_connection_error(e: &tokio_postgres::Error) -> bool {
     std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
-fn pool_for(region: &RegionSettings, timeout: Duration) -> anyhow::Result<Pool> {
-    let pg: tokio_postgres::Config = region
+/// Shared read connections per region: two keep both of a small machine's cores busy
+/// while still batching most concurrent reads.
+const READERS_PER_REGION: usize = 2;
+
+fn pg_config(region: &RegionSettings, timeout: Duration) -> anyhow::Result<tokio_postgres::Config> {
+    let mut pg: tokio_postgres::Config = region
         .database_url
         .expose()
         .parse()
         .map_err(|e| anyhow::anyhow!("region {}: database_url: {e}", region.name))?;
-    let mut pg = pg;
     pg.connect_timeout(timeout);
     pg.application_name("hmis");
+    Ok(pg)
+}
+
+fn pool_for(pg: tokio_postgres::Config, size: usize, timeout: Duration) -> anyhow::Result<Pool> {
     let manager = Manager::from_config(
         pg,
         tokio_postgres::NoTls,
@@ -167,7 +191,7 @@ fn pool_for(region: &RegionSettings, timeout: Duration) -> anyhow::Result<Pool> 
         },
     );
     Ok(Pool::builder(manager)
-        .max_size(region.pool_size)
+        .max_size(size)
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(timeout))
         .create_timeout(Some(timeout))

@@ -221,6 +221,7 @@ async fn bad_query_parameters_and_ids_are_problems_naming_the_parameter() {
         ("/api/v1/patients?region=quthing&size=500", 400, "size"),
         ("/api/v1/patients?region=quthing&page=abc", 400, "page"),
         ("/api/v1/patients?region=quthing&pgae=2", 400, "pgae"),
+        ("/api/v1/patients?region=quthing&q=a%00b", 400, "q"),
         ("/api/v1/patients?region=atlantis", 400, "region"),
         ("/api/v1/patients", 400, "region"),
         ("/api/v1/patients/not-an-id", 400, "id"),

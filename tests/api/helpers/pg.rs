@@ -53,7 +53,7 @@ pub fn options(data_dir: PathBuf) -> ClusterOptions {
 fn start() -> Pg {
     let bins = PgBinaries::find().expect("PostgreSQL binaries (run .ci/install-deps)");
     remove_stale_runs();
-    let base = std::env::temp_dir().join(format!("hmis-test-{}", std::process::id()));
+    let base = scratch_root().join(format!("hmis-test-{}", std::process::id()));
     std::fs::create_dir_all(&base).unwrap();
     let template = Cluster::init(&bins, options(base.join("template"))).expect("initdb");
     let template_dir = template.data_dir().to_path_buf();
@@ -116,18 +116,36 @@ pub async fn create_database(cluster: &Cluster, name: &str, template: &str) {
 }
 
 /// A cluster of the test's own (so it can be killed without hurting other tests).
+/// Durable: the shared clusters skip fsync and synchronous commit for speed, which would
+/// let an immediate kill lose commits acknowledged just before it.
 pub fn own_cluster() -> Cluster {
     let pg = pg();
     let dir = pg.base.join(format!("own{}", unique()));
-    let mut c = Cluster::clone_from(&pg.bins, &pg.template_dir, options(dir)).expect("clone");
+    let opts = ClusterOptions {
+        durable: true,
+        ..options(dir)
+    };
+    let mut c = Cluster::clone_from(&pg.bins, &pg.template_dir, opts).expect("clone");
     c.start().expect("start own cluster");
     spawn_watchdog(&pg.bins, std::process::id(), &[c.data_dir().to_path_buf()]).unwrap();
     c
 }
 
+/// Where the clusters live: memory-backed `/dev/shm` where there is one (initdb and
+/// copying a data directory create ~1000 files, several times faster there), else the
+/// temp dir.
+fn scratch_root() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 /// Directories of earlier runs whose test process is gone (their watchdog stopped them).
 fn remove_stale_runs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+    let Ok(entries) = std::fs::read_dir(scratch_root()) else {
         return;
     };
     for entry in entries.flatten() {

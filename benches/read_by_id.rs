@@ -1,0 +1,239 @@
+//! The hot-path benchmark: a routed read of one patient by ID through hmis, against the
+//! same primary-key read sent straight to PostgreSQL, on the same machine, in the same run.
+//!
+//! Run: `cargo bench --bench read_by_id` (options after `--`: `--seconds 10 --clients 16
+//! --patients 20000`). It starts a PostgreSQL cluster of its own from the machine's
+//! binaries, migrates and seeds it, starts the release `hmis serve` as a separate process,
+//! and drives both loads from this process with the same number of keep-alive clients
+//! picking random IDs. Only the ratio means much on a shared 2-core machine; record it in
+//! benches/RESULTS.md with the machine, the date and the command.
+
+use hmis::pgcluster::{Cluster, ClusterOptions, PgBinaries};
+use rand::seq::IndexedRandom;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const COLUMNS: &str = hmis::patients::model::COLUMNS;
+
+struct Args {
+    seconds: u64,
+    clients: usize,
+    patients: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        seconds: 10,
+        clients: 16,
+        patients: 20_000,
+    };
+    let argv: Vec<String> = std::env::args().collect();
+    for pair in argv.windows(2) {
+        let n = pair[1].parse().ok();
+        match (pair[0].as_str(), n) {
+            ("--seconds", Some(n)) => a.seconds = n as u64,
+            ("--clients", Some(n)) => a.clients = n,
+            ("--patients", Some(n)) => a.patients = n,
+            _ => {}
+        }
+    }
+    a
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = args();
+    let bins = PgBinaries::find()?;
+    let dir = std::env::temp_dir().join(format!("hmis-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut cluster = Cluster::init(
+        &bins,
+        ClusterOptions {
+            data_dir: dir.join("pg"),
+            superuser: "hmis".into(),
+            password: "bench".into(),
+            durable: true,
+            port: None,
+            extra_conf: vec![("max_connections".into(), "200".into())],
+        },
+    )?;
+    cluster.start()?;
+    let result = run(&cluster, &args).await;
+    cluster.stop()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
+    let url = |db: &str| cluster.url(db);
+    let ids = seed(&url("hmis_quthing"), args.patients).await?;
+    let port = hmis::pgcluster::free_port()?;
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
+        .arg("serve")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("HMIS_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HMIS_CENTRAL_URL", url("hmis_central"))
+        .env("RUST_LOG", "warn")
+        .envs(std::env::var("TOKIO_WORKER_THREADS").map(|t| ("TOKIO_WORKER_THREADS", t)))
+        .envs(["quthing", "maseru", "mafeteng", "leribe"].map(|r| {
+            (
+                format!("HMIS_REGION_{}_DATABASE_URL", r.to_uppercase()),
+                url(&format!("hmis_{r}")),
+            )
+        }))
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await?;
+    let ids = Arc::new(ids);
+    let secs = Duration::from_secs(args.seconds);
+    // Warm both paths (connections, prepared statements, caches) before measuring.
+    direct(
+        &url("hmis_quthing"),
+        ids.clone(),
+        args.clients,
+        Duration::from_secs(2),
+    )
+    .await?;
+    routed(&base, ids.clone(), args.clients, Duration::from_secs(2)).await?;
+    let d = direct(&url("hmis_quthing"), ids.clone(), args.clients, secs).await?;
+    let r = routed(&base, ids.clone(), args.clients, secs).await?;
+    server.kill()?;
+    println!(
+        "read one patient by ID, {} clients, {} s each, {} patients",
+        args.clients, args.seconds, args.patients
+    );
+    println!("  direct PostgreSQL (prepared PK select): {d:>9.0} reads/s");
+    println!("  routed through hmis (HTTP, JSON):       {r:>9.0} reads/s");
+    println!("  ratio routed/direct:                    {:>9.2}", r / d);
+    Ok(())
+}
+
+/// Migrates every region's database (hmis serve needs them) and fills quthing.
+async fn seed(url: &str, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut regions = hmis::config::region_files(&root.join("regions"))?;
+    for r in &mut regions {
+        r.database_url = hmis::config::DatabaseUrl::new(
+            url.replace("hmis_quthing", &format!("hmis_{}", r.name)),
+        );
+        hmis::migrate::migrate_region(r)
+            .await
+            .map_err(anyhow::Error::msg)?;
+    }
+    hmis::migrate::migrate_central(&hmis::config::DatabaseUrl::new(
+        url.replace("hmis_quthing", "hmis_central"),
+    ))
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let code = regions
+        .iter()
+        .find(|r| r.name == "quthing")
+        .map(|r| r.code)
+        .unwrap_or(1);
+    let ids: Vec<uuid::Uuid> = (0..n)
+        .map(|_| hmis::domain::PatientId::new(code).uuid())
+        .collect();
+    client
+        .execute(
+            "INSERT INTO patients (id, given_name, family_name, sex, birth_date, district, phone)
+             SELECT id, 'Palesa', 'Mokoena' || n, 'female', DATE '1990-01-01' + (n % 9000)::int, 'Quthing', '+2665800' || lpad(n::text, 4, '0')
+             FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)",
+            &[&ids],
+        )
+        .await?;
+    client.execute("ANALYZE patients", &[]).await?;
+    Ok(ids)
+}
+
+async fn wait_ready(base: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("hmis did not become ready")
+}
+
+/// `clients` connections, each reading random IDs with a prepared statement.
+async fn direct(
+    url: &str,
+    ids: Arc<Vec<uuid::Uuid>>,
+    clients: usize,
+    time: Duration,
+) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    let start = Instant::now();
+    for _ in 0..clients {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        let (ids, done) = (ids.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let stmt = client
+                .prepare(&format!("SELECT {COLUMNS} FROM patients WHERE id = $1"))
+                .await?;
+            while start.elapsed() < time {
+                let id = *ids.choose(&mut rand::rng()).expect("ids");
+                client.query_opt(&stmt, &[&id]).await?.expect("row");
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, tokio_postgres::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// `clients` keep-alive HTTP/1.1 connections (hyper's bare client, the lightest there
+/// is, so that the load generator costs about what tokio-postgres costs on the other
+/// side), each reading random IDs through hmis.
+async fn routed(
+    base: &str,
+    ids: Arc<Vec<uuid::Uuid>>,
+    clients: usize,
+    time: Duration,
+) -> anyhow::Result<f64> {
+    use http_body_util::{BodyExt, Empty};
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    let start = Instant::now();
+    let authority = base.trim_start_matches("http://").to_owned();
+    for _ in 0..clients {
+        let stream = tokio::net::TcpStream::connect(&authority).await?;
+        stream.set_nodelay(true)?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let (ids, done, authority) = (ids.clone(), done.clone(), authority.clone());
+        tasks.push(tokio::spawn(async move {
+            while start.elapsed() < time {
+                let id = *ids.choose(&mut rand::rng()).expect("ids");
+                let request = hyper::Request::get(format!("/api/v1/patients/{id}"))
+                    .header("host", &authority)
+                    .body(Empty::<hyper::body::Bytes>::new())
+                    .expect("request");
+                let response = sender.send_request(request).await?;
+                assert_eq!(response.status(), 200);
+                response.into_body().collect().await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, hyper::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}
