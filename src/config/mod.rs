@@ -234,3 +234,6 @@ pub fn region_of_id(regions: &[RegionSettings], id: &str) -> Option<String> {
         .find(|r| r.code == id.region_code())
         .map(|r| r.name.clone())
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderName;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_axum::router::OpenApiRouter;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -34,13 +34,23 @@ pub fn router(app: AppState) -> Router {
         "/api/v1/openapi.json",
         axum::routing::get(move || openapi::serve(spec.clone())),
     )
+    .route("/", axum::routing::get(index))
     .fallback(|| async { ApiError::NotFound("no such route".into()) })
     .with_state(app)
     .layer(axum::Extension(BodyLimit(limit)))
     .layer(DefaultBodyLimit::max(limit))
     .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-    .layer(TraceLayer::new_for_http().make_span_with(span))
+    .layer(
+        TraceLayer::new_for_http()
+            .make_span_with(span)
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+    )
     .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+/// The landing page `hmis dev` points people at.
+async fn index() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("index.html"))
 }
 
 /// One span per request; handlers fill in `region` and `rule` once routing has decided.
