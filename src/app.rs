@@ -18,10 +18,12 @@ pub struct App {
     pub districts: BTreeMap<String, String>,
     /// The central database; connects lazily so that hmis starts while it is down.
     pub central: sqlx::PgPool,
+    pub sessions: crate::auth::sessions::Sessions,
+    pub authz: crate::authz::Authz,
 }
 
 impl App {
-    pub fn new(settings: Settings) -> anyhow::Result<App> {
+    pub async fn new(settings: Settings) -> anyhow::Result<App> {
         let shards = Shards::new(&settings)?;
         let districts = settings
             .regions
@@ -35,8 +37,15 @@ impl App {
                 settings.file.server.shard_timeout_ms,
             ))
             .connect_lazy(settings.file.central.url.expose())?;
+        let auth = &settings.file.auth;
+        let limits = crate::auth::sessions::Limits {
+            absolute: chrono::Duration::minutes(auth.session_minutes),
+            idle: chrono::Duration::minutes(auth.idle_minutes),
+        };
         Ok(App {
             rules: settings.rules.clone(),
+            sessions: crate::auth::sessions::Sessions::new(central.clone(), limits),
+            authz: crate::authz::Authz::from_central(central.clone()).await,
             settings,
             shards,
             districts,

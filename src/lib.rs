@@ -10,6 +10,8 @@
 //! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
 //! - [`routing`]: the rule engine. Pure: no I/O, so it is tested without a database.
 //! - [`shards`]: a connection pool per region, health checks.
+//! - [`auth`]: users, sessions (cookie or bearer), CSRF, login throttling.
+//! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
 //! - [`domain`]: parsed types (patient input, IDs that carry their region).
 //! - [`patients`]: the patients resource: its `router()`, handlers and SQL.
 //! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
@@ -21,8 +23,12 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod cli;
 pub mod config;
+pub mod dbroles;
 pub mod dev;
 pub mod domain;
 pub mod http;
@@ -41,8 +47,13 @@ pub async fn launch(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = Arc::new(app::App::new(settings)?);
-    let router = http::router(app);
+    let app = Arc::new(app::App::new(settings).await?);
+    let (ready, listening) = tokio::sync::oneshot::channel();
+    tokio::spawn(auth::listener::run(Arc::downgrade(&app), ready));
+    // Revocations must reach this process from the first request on; if the central
+    // database is down, serve anyway (nothing can log in until it is back).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
+    let router = http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;

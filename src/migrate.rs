@@ -35,8 +35,14 @@ pub async fn migrate_all(settings: &Settings) -> Vec<Outcome> {
     out
 }
 
+/// Migrates the central database and writes the shipped policy into an empty policy table.
 pub async fn migrate_central(url: &DatabaseUrl) -> Result<(), String> {
-    run(&CENTRAL, url).await.map(|_| ())
+    let pool = run(&CENTRAL, url).await?;
+    let seeded = crate::authz::store::seed_default(&pool).await;
+    pool.close().await;
+    seeded
+        .map(|_| ())
+        .map_err(|e| format!("{url}: policy: {e}"))
 }
 
 /// Migrates one region's database and checks that it is that region's database.

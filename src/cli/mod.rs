@@ -2,6 +2,7 @@
 //! end in [`crate::launch`], `rules` in the pure rule engine.
 
 mod rules;
+mod users;
 
 use crate::config::Settings;
 use clap::{Parser, Subcommand};
@@ -33,6 +34,12 @@ enum Command {
     /// Check or explain the routing rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Create, list, disable users; give and take roles.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// List and change the authorization policy.
+    #[command(subcommand)]
+    Policy(users::PolicyCommand),
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit code 1.
@@ -56,6 +63,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen } => serve(Settings::load(config)?, listen).await,
         Command::Migrate => migrate(&Settings::load(config)?).await,
         Command::Rules(cmd) => rules::run(cmd, config),
+        Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,
+        Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
     }
 }
 

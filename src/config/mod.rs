@@ -33,6 +33,37 @@ pub struct FileSettings {
     pub server: ServerSettings,
     pub central: CentralSettings,
     pub paths: PathSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// A session ends this long after login, in minutes, however active. Default 720 (12 h).
+    pub session_minutes: i64,
+    /// A session ends after this long without a request, in minutes. Default 30.
+    pub idle_minutes: i64,
+    /// Failed logins of one account within the window before it is throttled. Default 5.
+    pub max_failures_per_account: u32,
+    /// Failed logins from one address within the window before it is throttled. Default 20.
+    pub max_failures_per_address: u32,
+    /// The throttling window, in minutes. Default 15.
+    pub failure_window_minutes: u64,
+    /// Mark cookies `Secure` (HTTPS only). Default false; set true behind TLS.
+    pub secure_cookies: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_minutes: 720,
+            idle_minutes: 30,
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            failure_window_minutes: 15,
+            secure_cookies: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

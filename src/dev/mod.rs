@@ -5,6 +5,7 @@
 //! so the URLs given to pgAdmin keep working. Ctrl-C stops everything it started.
 
 mod seed;
+pub mod users;
 
 use crate::config::{DatabaseUrl, Settings};
 use crate::pgcluster::{Cluster, ClusterOptions, PgBinaries};
@@ -44,6 +45,9 @@ async fn serve(settings: Settings, args: &DevArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", outcome.target))?;
     }
     seed::seed_empty_regions(&settings, args.patients).await?;
+    let central = sqlx::PgPool::connect(settings.file.central.url.expose()).await?;
+    users::ensure(&central).await?;
+    central.close().await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     print_banner(&settings, args.port);
     crate::launch(settings, listener, crate::cli::shutdown_signal()).await
@@ -92,5 +96,16 @@ fn print_banner(settings: &Settings, port: u16) {
     for r in &settings.regions {
         println!("  {:<10} {}", r.name, r.database_url.expose());
     }
+    println!(
+        "\nDemo users, all with password \"{}\" (dev only):",
+        users::DEMO_PASSWORD
+    );
+    for (name, role, region) in users::DEMO_USERS {
+        println!("  {name:<18} {role} in {region}");
+    }
+    println!(
+        "Log in: curl -s localhost:{port}/api/v1/auth/login -H 'content-type: application/json' \\"
+    );
+    println!("          -d '{{\"username\": \"nurse.quthing\", \"password\": \"demo\"}}'");
     println!("\nCtrl-C stops hmis and the clusters.");
 }

@@ -75,7 +75,7 @@ const VILLAGES: &[&str] = &[
 
 /// Seeds `total` patients, spread over all districts, into the regions that have none.
 pub async fn seed_empty_regions(settings: &Settings, total: usize) -> anyhow::Result<()> {
-    let app = App::new(settings.clone())?;
+    let app = App::new(settings.clone()).await?;
     let mut empty = Vec::new();
     for shard in app.shards.iter() {
         let conn = shard.conn().await?;
@@ -106,7 +106,14 @@ pub async fn seed_empty_regions(settings: &Settings, total: usize) -> anyhow::Re
             .expect("rules name known regions");
         let mut conn = shard.conn().await?;
         let id = PatientId::new(shard.settings.code).uuid();
-        repo::insert(&mut conn, id, &patient, None).await?;
+        let line = crate::audit::Line {
+            actor: "hmis-dev-seed".into(),
+            roles: "system".into(),
+            action: "create",
+            region: routed.region.clone(),
+            request_id: "seed".into(),
+        };
+        repo::insert(&mut conn, id, &patient, None, &line).await?;
         written += 1;
     }
     tracing::info!(patients = written, regions = ?empty, "seeded demo patients");

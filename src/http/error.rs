@@ -18,6 +18,14 @@ pub enum ApiError {
         field: Option<String>,
         detail: String,
     },
+    #[error("log in first: send the session cookie or an Authorization: Bearer token")]
+    Unauthenticated,
+    #[error("send the X-CSRF-Token header with the token given at login")]
+    Csrf,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many failed logins; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -64,6 +72,12 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid fields"),
             ApiError::BadRequest { .. } => (S::BAD_REQUEST, "bad-request", "Bad request"),
+            ApiError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated", "Not logged in"),
+            ApiError::Csrf => (S::FORBIDDEN, "csrf", "CSRF token missing or wrong"),
+            ApiError::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::TooManyAttempts { .. } => {
+                (S::TOO_MANY_REQUESTS, "throttled", "Too many attempts")
+            }
             ApiError::NotFound(_) => (S::NOT_FOUND, "not-found", "Not found"),
             ApiError::Gone(_) => (S::GONE, "deleted", "Deleted"),
             ApiError::Conflict(kind, _) => (S::CONFLICT, kind, "Conflict"),
@@ -156,10 +170,18 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::Shard(ShardError::Unavailable { .. }) = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Shard(ShardError::Unavailable { .. }) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::TooManyAttempts { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, retry_after_secs.into());
+            }
+            ApiError::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
         }
         response
     }

@@ -25,6 +25,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(app: AppState) -> Router {
     let limit = app.settings.file.server.max_body_bytes;
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(crate::auth::handlers::router())
         .merge(crate::patients::router())
         .merge(explain::router())
         .merge(health::router())
@@ -65,6 +66,7 @@ fn span(req: &Request) -> tracing::Span {
         request_id = %id,
         method = %req.method(),
         path = %req.uri().path(),
+        user = tracing::field::Empty,
         region = tracing::field::Empty,
         rule = tracing::field::Empty,
     )

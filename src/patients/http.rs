@@ -3,11 +3,14 @@
 
 use super::model::PatientRow;
 use crate::app::App;
+use crate::audit::{self, Actor};
+use crate::authz::{Relation, kinds};
 use crate::http::{ApiError, record_route};
 use crate::shards::Shard;
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const REGION_HEADER: &str = "x-hmis-region";
@@ -58,11 +61,53 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
         })
 }
 
+/// Checks that the actor may do `action` on patient records in `region`. A denial is
+/// audited in that region after the answer, and says nothing about any record.
+pub async fn authorize(
+    app: &Arc<App>,
+    actor: &Actor,
+    region: &str,
+    kind: &str,
+    action: &'static str,
+    object: Option<Uuid>,
+) -> Result<(), ApiError> {
+    if app
+        .authz
+        .allowed(actor.name(), region, kind, action, Relation::None)
+        .await
+    {
+        return Ok(());
+    }
+    audit::denied(app, actor.line(app, region, action).await, object);
+    Err(ApiError::Forbidden(format!(
+        "{} may not {action} {kind} records in region {region}",
+        actor.name()
+    )))
+}
+
+/// Whether the actor may see who patients of `region` are (names, phone, national ID).
+pub async fn sees_identity(app: &App, actor: &Actor, region: &str) -> bool {
+    app.authz
+        .allowed(
+            actor.name(),
+            region,
+            kinds::PATIENT_IDENTITY,
+            "read",
+            Relation::None,
+        )
+        .await
+}
+
 /// A patient answer with its ETag and region.
-pub fn patient_response(status: StatusCode, row: PatientRow, shard: &Shard) -> Response {
+pub fn patient_response(
+    status: StatusCode,
+    row: PatientRow,
+    shard: &Shard,
+    identity: bool,
+) -> Response {
     let etag = format!("\"{}\"", row.version);
     let id = row.id;
-    let body = row.into_api(shard.name(), shard.settings.tz());
+    let body = row.into_api(shard.name(), shard.settings.tz(), identity);
     let mut response = (status, Json(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -1,10 +1,12 @@
 //! The patients resource: `/api/v1/patients`. Creates are placed by the routing rules;
 //! reads, updates and deletes by ID go to the one shard named inside the ID.
 
+mod audit_log;
 mod handlers;
 mod http;
 pub mod model;
 pub mod repo;
+mod search;
 
 pub use model::{Patient, PatientPage};
 
@@ -13,6 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(handlers::create, handlers::search))
+        .routes(routes!(handlers::create, search::search))
         .routes(routes!(handlers::get, handlers::update, handlers::delete))
+        .routes(routes!(audit_log::audit_trail))
 }

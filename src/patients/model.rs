@@ -67,21 +67,23 @@ impl PatientRow {
         }
     }
 
-    pub fn into_api(self, region: &str, tz: chrono_tz::Tz) -> Patient {
+    /// The answer; without `identity` (planners), names, phone and national ID are left out.
+    pub fn into_api(self, region: &str, tz: chrono_tz::Tz, identity: bool) -> Patient {
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).fixed_offset();
+        let shown = |v: Option<String>| v.filter(|_| identity);
         Patient {
             id: self.id,
             region: region.to_owned(),
-            given_name: self.given_name,
-            family_name: self.family_name,
+            given_name: shown(Some(self.given_name)),
+            family_name: shown(Some(self.family_name)),
             sex: self.sex,
             birth_date: self.birth_date,
             birth_date_estimated: self.birth_date_estimated,
             district: self.district,
             village: self.village,
             facility: self.facility,
-            phone: self.phone,
-            national_id: self.national_id,
+            phone: shown(self.phone),
+            national_id: shown(self.national_id),
             version: self.version,
             created_at: local(self.created_at),
             updated_at: local(self.updated_at),
@@ -95,8 +97,9 @@ pub struct Patient {
     pub id: Uuid,
     /// The region whose database holds the record.
     pub region: String,
-    pub given_name: String,
-    pub family_name: String,
+    /// Absent for readers without the right to see who the patient is (planners).
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
     pub sex: String,
     pub birth_date: NaiveDate,
     pub birth_date_estimated: bool,

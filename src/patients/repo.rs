@@ -2,6 +2,7 @@
 //! connection (`prepare_cached`), so a read by ID is one round trip on a warm connection.
 
 use super::model::{COLUMNS, PatientRow};
+use crate::audit::{self, Line};
 use crate::domain::patient::NewPatient;
 use crate::shards::Conn;
 use deadpool_postgres::{GenericClient, Object};
@@ -13,9 +14,34 @@ pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 static GET: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {COLUMNS} FROM patients WHERE id = $1"));
 
+/// A read and its audit line in one statement: one round trip, and no read without its
+/// line. The outcome says whether there was a record to read.
+static GET_AUDITED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH p AS (SELECT {COLUMNS} FROM patients WHERE id = $1),
+              a AS (INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id)
+                    SELECT $2, $3, 'read', 'patient', $1, $4,
+                           CASE WHEN EXISTS (SELECT 1 FROM p) THEN 'ok' ELSE 'not_found' END, $5)
+         SELECT * FROM p"
+    )
+});
+
 pub async fn get(conn: &impl Conn, id: Uuid) -> DbResult<Option<PatientRow>> {
     let stmt = conn.prepared(&GET).await?;
     let row = conn.client().query_opt(&stmt, &[&id]).await?;
+    Ok(row.as_ref().map(PatientRow::from_row))
+}
+
+pub async fn get_audited(conn: &impl Conn, id: Uuid, line: &Line) -> DbResult<Option<PatientRow>> {
+    let stmt = conn.prepared(&GET_AUDITED).await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+        &id,
+        &line.actor,
+        &line.roles,
+        &line.region,
+        &line.request_id,
+    ];
+    let row = conn.client().query_opt(&stmt, &params).await?;
     Ok(row.as_ref().map(PatientRow::from_row))
 }
 
@@ -36,6 +62,7 @@ pub async fn insert(
     id: Uuid,
     p: &NewPatient,
     key: Option<(&str, &[u8])>,
+    line: &Line,
 ) -> DbResult<Inserted> {
     let tx = conn.transaction().await?;
     if let Some((key, hash)) = key {
@@ -83,6 +110,7 @@ pub async fn insert(
             ],
         )
         .await?;
+    audit::write(&tx, line, Some(id), "ok").await?;
     tx.commit().await?;
     Ok(Inserted::Created(Box::new(PatientRow::from_row(&row))))
 }
@@ -149,19 +177,32 @@ pub struct Search {
     pub offset: i64,
 }
 
-/// One page and the total, in one round trip (`count(*) OVER ()`).
-pub async fn search(conn: &impl Conn, s: &Search) -> DbResult<(Vec<PatientRow>, i64)> {
+/// Which live patients a search matches ($1: any filter at all; $2 name prefixes; $3
+/// phone; $4 national ID; $5 patient ID).
+const MATCHES: &str = "deleted_at IS NULL AND (NOT $1 OR
+    (cardinality($2::text[]) > 0 AND (SELECT bool_and(lower(given_name) LIKE t || '%'
+         OR lower(family_name) LIKE t || '%') FROM unnest($2::text[]) AS t))
+    OR phone = $3 OR national_id = $4 OR id = $5)";
+
+/// One page, its total, and an audit line for every patient on it, in one round trip.
+static SEARCH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH page AS (SELECT {COLUMNS}, count(*) OVER () AS total FROM patients WHERE {MATCHES}
+                       ORDER BY family_name, given_name, id LIMIT $6 OFFSET $7),
+              a AS (INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id)
+                    SELECT $8, $9, 'search', 'patient', id, $10, 'ok', $11 FROM page)
+         SELECT * FROM page ORDER BY family_name, given_name, id"
+    )
+});
+
+static COUNT: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT count(*) FROM patients WHERE {MATCHES}"));
+
+/// One page of a search and the total number of matches.
+pub async fn search(conn: &impl Conn, s: &Search, line: &Line) -> DbResult<(Vec<PatientRow>, i64)> {
     let filtered =
         !s.tokens.is_empty() || s.phone.is_some() || s.national_id.is_some() || s.id.is_some();
-    let sql = format!(
-        "SELECT {COLUMNS}, count(*) OVER () FROM patients
-         WHERE deleted_at IS NULL AND (NOT $1 OR
-            (cardinality($2::text[]) > 0 AND (SELECT bool_and(lower(given_name) LIKE t || '%'
-                 OR lower(family_name) LIKE t || '%') FROM unnest($2::text[]) AS t))
-            OR phone = $3 OR national_id = $4 OR id = $5)
-         ORDER BY family_name, given_name, id LIMIT $6 OFFSET $7"
-    );
-    let stmt = conn.prepared(&sql).await?;
+    let stmt = conn.prepared(&SEARCH).await?;
     let rows = conn
         .client()
         .query(
@@ -174,29 +215,26 @@ pub async fn search(conn: &impl Conn, s: &Search) -> DbResult<(Vec<PatientRow>, 
                 &s.id,
                 &s.limit,
                 &s.offset,
+                &line.actor,
+                &line.roles,
+                &line.region,
+                &line.request_id,
             ],
         )
         .await?;
     let total = match rows.first() {
         Some(r) => r.get::<_, i64>(15),
-        // A page past the end has no row to carry the total: ask for the first one.
+        // A page past the end has no row to carry the total.
         None if s.offset > 0 => {
-            let first = conn
+            let stmt = conn.prepared(&COUNT).await?;
+            let row = conn
                 .client()
-                .query(
+                .query_one(
                     &stmt,
-                    &[
-                        &filtered,
-                        &s.tokens,
-                        &s.phone,
-                        &s.national_id,
-                        &s.id,
-                        &1i64,
-                        &0i64,
-                    ],
+                    &[&filtered, &s.tokens, &s.phone, &s.national_id, &s.id],
                 )
                 .await?;
-            first.first().map_or(0, |r| r.get::<_, i64>(15))
+            row.get(0)
         }
         None => 0,
     };

@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod cli;
+mod db_roles;
 mod placement;
 mod records;
 mod regions_down;

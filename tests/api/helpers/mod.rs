@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 pub struct TestApp {
     pub address: String,
+    /// Logged in as `admin`, a system admin, with a bearer token.
     pub client: reqwest::Client,
+    /// No credentials.
+    pub anon: reqwest::Client,
     pub settings: Settings,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -74,8 +77,43 @@ pub async fn project_databases() -> Settings {
     settings
 }
 
-/// Serves `settings` on a free port.
+/// Serves `settings` on a free port, with a system admin `admin` logged in as `client`.
 pub async fn launch(settings: Settings) -> TestApp {
+    let central = sqlx::PgPool::connect(settings.file.central.url.expose())
+        .await
+        .unwrap();
+    if hmis::auth::users::id_of(&central, "admin")
+        .await
+        .unwrap()
+        .is_none()
+    {
+        hmis::auth::users::create(&central, "admin", PASSWORD, "Admin")
+            .await
+            .unwrap();
+        hmis::authz::store::grant(&central, true, "admin", "system_admin", "*")
+            .await
+            .unwrap();
+    }
+    central.close().await;
+    let mut app = serve(settings).await;
+    let token = app.login("admin", PASSWORD).await;
+    app.client = bearer_client(&token);
+    app
+}
+
+/// The password of every test user.
+pub const PASSWORD: &str = "test-password";
+
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+async fn serve(settings: Settings) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -88,6 +126,7 @@ pub async fn launch(settings: Settings) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
+        anon: reqwest::Client::new(),
         settings,
         shutdown: Some(tx),
     }
@@ -109,6 +148,66 @@ pub async fn region_on_own_cluster(settings: &mut Settings, region: &str) -> Clu
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    pub async fn central(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect(self.settings.file.central.url.expose())
+            .await
+            .unwrap()
+    }
+
+    /// Logs in and returns the bearer token, failing the test if login fails.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password});
+        let response = self
+            .anon
+            .post(self.url("/api/v1/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "login {username}: {json}");
+        json["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates `username` with `role` in `region` (unless it exists), waits until this hmis
+    /// has loaded the grant, and returns a client logged in as that user.
+    pub async fn user(&self, username: &str, role: &str, region: &str) -> reqwest::Client {
+        let central = self.central().await;
+        if hmis::auth::users::id_of(&central, username)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            hmis::auth::users::create(&central, username, PASSWORD, username)
+                .await
+                .unwrap();
+        }
+        hmis::authz::store::grant(&central, true, username, role, region)
+            .await
+            .unwrap();
+        central.close().await;
+        let client = bearer_client(&self.login(username, PASSWORD).await);
+        for _ in 0..100 {
+            let me: Value = client
+                .get(self.url("/api/v1/auth/me"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let has = me["grants"]
+                .as_array()
+                .is_some_and(|g| g.iter().any(|g| g["role"] == role && g["region"] == region));
+            if has {
+                return client;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the grant of {role} in {region} to {username} never reached hmis");
     }
 
     pub async fn post_patient(&self, body: &Value) -> reqwest::Response {

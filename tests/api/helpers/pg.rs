@@ -92,6 +92,9 @@ async fn make_templates(c: &Cluster) -> anyhow::Result<()> {
             .await?;
         let pool = sqlx::PgPool::connect(&c.url(name)).await?;
         migrator.run(&pool).await?;
+        if name == CENTRAL_TEMPLATE {
+            hmis::authz::store::seed_default(&pool).await?;
+        }
         pool.close().await;
     }
     Ok(())

@@ -1,0 +1,71 @@
+//! Telling every hmis process at once: a session was revoked, a user was disabled, the
+//! policy changed. PostgreSQL's NOTIFY on the central database carries the news; each
+//! process LISTENs and drops what it cached. No broker beyond the database hmis already
+//! has. If the listening connection drops, notifications may have been missed, so on
+//! reconnect every cached session and decision is dropped and the policy reloaded.
+
+use crate::app::App;
+use sqlx::postgres::PgListener;
+use std::sync::Weak;
+use std::time::Duration;
+
+pub const CHANNEL: &str = "hmis_auth";
+
+/// Sends `payload` to every process (this one included).
+pub async fn notify(pool: &sqlx::PgPool, payload: &str) -> anyhow::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Runs until the app is dropped. `ready` fires once the first LISTEN is in place.
+pub async fn run(app: Weak<App>, ready: tokio::sync::oneshot::Sender<()>) {
+    let mut ready = Some(ready);
+    loop {
+        let Some(pool) = app.upgrade().map(|a| a.central.clone()) else {
+            return;
+        };
+        match listen(&app, &pool, &mut ready).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "auth listener lost the central database; retrying")
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn listen(
+    app: &Weak<App>,
+    pool: &sqlx::PgPool,
+    ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
+) -> anyhow::Result<()> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    // Whatever happened while we were not listening is unknown: start clean.
+    if let Some(a) = app.upgrade() {
+        a.sessions.forget_all();
+        a.authz.reload().await?;
+    }
+    if let Some(tx) = ready.take() {
+        let _ = tx.send(());
+    }
+    loop {
+        let note = listener.try_recv().await?;
+        let Some(note) = note else {
+            anyhow::bail!("connection closed");
+        };
+        let Some(a) = app.upgrade() else {
+            return Ok(());
+        };
+        match note.payload().split_once(':') {
+            Some(("session", hash)) => a.sessions.forget_session(hash),
+            Some(("user", id)) => a.sessions.forget_user(id),
+            _ if note.payload() == "policy" => a.authz.reload().await?,
+            _ => tracing::warn!(payload = note.payload(), "unknown auth notification"),
+        }
+    }
+}

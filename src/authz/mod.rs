@@ -1,0 +1,200 @@
+//! Authorization: casbin, with regions as casbin domains (see `model.conf`), policies in
+//! the central database, and a decision cache in front.
+//!
+//! casbin evaluates its matcher once per policy line, which costs far more than a request
+//! may; but the questions a process is asked repeat (a nurse reads patients of her region
+//! all day), so decisions are cached by their exact question and the cache is emptied
+//! whenever the policy changes. The enforcer is reloaded from the database when any
+//! process changes the policy (a NOTIFY, see `crate::auth::listener`).
+
+pub mod policy;
+pub mod store;
+
+use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, RbacApi};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+pub use policy::kinds;
+
+/// Whether the subject owns or takes part in the object (for "own" policy lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    None,
+    Own,
+}
+
+impl Relation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Relation::None => "-",
+            Relation::Own => "own",
+        }
+    }
+}
+
+/// A role held in a region ("*" for every region).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Grant {
+    pub role: String,
+    pub region: String,
+}
+
+pub struct Authz {
+    enforcer: tokio::sync::RwLock<Enforcer>,
+    decisions: RwLock<HashMap<String, bool>>,
+    central: Option<sqlx::PgPool>,
+}
+
+/// Past this many cached decisions the cache starts over, so memory stays bounded.
+const MAX_DECISIONS: usize = 100_000;
+
+async fn model() -> casbin::Result<DefaultModel> {
+    DefaultModel::from_str(include_str!("model.conf")).await
+}
+
+impl Authz {
+    /// Policies from the central database. If it cannot be reached, starts with no policy
+    /// (everything denied) and logs it; the listener reloads once the database is back.
+    pub async fn from_central(pool: sqlx::PgPool) -> Authz {
+        let mut enforcer = Enforcer::new(model().await.expect("model.conf is valid"), ())
+            .await
+            .expect("an empty enforcer");
+        match sqlx_adapter::SqlxAdapter::new_with_pool(pool.clone()).await {
+            Ok(adapter) => {
+                enforcer.set_adapter(adapter).await.ok();
+                if let Err(e) = enforcer.load_policy().await {
+                    tracing::error!(error = %e, "could not load policies; denying all until reload");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "central database unreachable; denying all until reload")
+            }
+        }
+        Self::with(enforcer, Some(pool))
+    }
+
+    /// An in-memory policy (tests, `hmis rules`): `lines` are p lines, `grants` g lines.
+    pub async fn in_memory(lines: &[[&str; 4]], grants: &[[&str; 3]]) -> Authz {
+        let mut enforcer = Enforcer::new(model().await.expect("model.conf is valid"), ())
+            .await
+            .expect("an empty enforcer");
+        for l in lines {
+            enforcer
+                .add_policy(l.iter().map(|s| s.to_string()).collect())
+                .await
+                .expect("policy");
+        }
+        for g in grants {
+            enforcer
+                .add_grouping_policy(g.iter().map(|s| s.to_string()).collect())
+                .await
+                .expect("grant");
+        }
+        Self::with(enforcer, None)
+    }
+
+    fn with(enforcer: Enforcer, central: Option<sqlx::PgPool>) -> Authz {
+        Authz {
+            enforcer: tokio::sync::RwLock::new(enforcer),
+            decisions: RwLock::default(),
+            central,
+        }
+    }
+
+    /// May `user` do `action` on an object of `kind` in `region`?
+    pub async fn allowed(
+        &self,
+        user: &str,
+        region: &str,
+        kind: &str,
+        action: &str,
+        rel: Relation,
+    ) -> bool {
+        let key = format!("{user}\0{region}\0{kind}\0{action}\0{}", rel.as_str());
+        if let Some(&d) = self.decisions.read().expect("decisions").get(&key) {
+            return d;
+        }
+        let decision = self
+            .enforcer
+            .read()
+            .await
+            .enforce((user, region, kind, action, rel.as_str()))
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "policy evaluation failed; denying");
+                false
+            });
+        let mut cache = self.decisions.write().expect("decisions");
+        if cache.len() >= MAX_DECISIONS {
+            cache.clear();
+        }
+        cache.insert(key, decision);
+        decision
+    }
+
+    /// Reloads the policy from the central database and forgets every cached decision.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        if self.central.is_some() {
+            self.enforcer.write().await.load_policy().await?;
+        }
+        self.decisions.write().expect("decisions").clear();
+        Ok(())
+    }
+
+    /// The roles `user` holds, with their regions.
+    pub async fn grants(&self, user: &str) -> Vec<Grant> {
+        let enforcer = self.enforcer.read().await;
+        let mut grants: Vec<Grant> = enforcer
+            .get_filtered_grouping_policy(0, vec![user.to_owned()])
+            .into_iter()
+            .filter(|g| g.len() >= 3)
+            .map(|g| Grant {
+                role: g[1].clone(),
+                region: g[2].clone(),
+            })
+            .collect();
+        grants.sort_by(|a, b| (&a.region, &a.role).cmp(&(&b.region, &b.role)));
+        grants
+    }
+
+    /// The roles `user` holds in `region` (including every-region roles), for audit lines.
+    pub async fn roles_in(&self, user: &str, region: &str) -> String {
+        let enforcer = self.enforcer.read().await;
+        let mut roles = enforcer.get_implicit_roles_for_user(user, Some(region));
+        roles.extend(enforcer.get_implicit_roles_for_user(user, Some("*")));
+        roles.sort();
+        roles.dedup();
+        roles.join(",")
+    }
+
+    /// Every policy line (role, kind, action, condition).
+    pub async fn policy_lines(&self) -> Vec<Vec<String>> {
+        self.enforcer.read().await.get_policy()
+    }
+
+    /// Adds or removes lines through casbin's adapter (the central database), then tells
+    /// every process to reload. `grouping`: user-role-region lines instead of policy lines.
+    pub async fn change(
+        &self,
+        add: bool,
+        grouping: bool,
+        line: Vec<String>,
+    ) -> anyhow::Result<bool> {
+        let changed = {
+            let mut e = self.enforcer.write().await;
+            match (add, grouping) {
+                (true, false) => e.add_policy(line).await?,
+                (false, false) => e.remove_policy(line).await?,
+                (true, true) => e.add_grouping_policy(line).await?,
+                (false, true) => e.remove_grouping_policy(line).await?,
+            }
+        };
+        self.decisions.write().expect("decisions").clear();
+        if let Some(pool) = &self.central {
+            crate::auth::listener::notify(pool, "policy").await?;
+        }
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,80 @@
+//! `GET /api/v1/patients/{id}/audit`: a patient's audit trail, newest first, for the
+//! regional admins of the patient's region and system admins.
+
+use super::http::{REGION_HEADER, authorize, db, locate, region_value};
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::authz::kinds::PATIENT_AUDIT;
+use crate::http::{ApiError, ApiQuery, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<FixedOffset>,
+    pub actor: String,
+    /// The actor's roles in the region at the time, comma-separated.
+    pub roles: String,
+    /// create, read, search, update, delete, transfer
+    pub action: String,
+    /// ok, not_found or denied
+    pub outcome: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Entries to return, newest first, 1 to 500. Default 100.
+    limit: Option<i64>,
+    /// Only entries older than this entry id (for the next page).
+    before: Option<i64>,
+}
+
+/// The audit trail of one patient.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/audit", tag = "patients",
+    params(("id" = String, Path), AuditParams),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn audit_trail(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Response, ApiError> {
+    let (shard, id) = locate(&app, &id)?;
+    authorize(&app, &actor, shard.name(), PATIENT_AUDIT, "read", Some(id)).await?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(super::search::bad("limit", "must be between 1 and 500"));
+    }
+    let conn = shard.conn().await?;
+    let rows = conn
+        .query(
+            "SELECT id, at, actor, roles, action, outcome, request_id FROM audit_log
+             WHERE object_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+            &[&id, &params.before, &limit],
+        )
+        .await
+        .map_err(db(shard))?;
+    let tz = shard.settings.tz();
+    let entries: Vec<AuditEntry> = rows
+        .iter()
+        .map(|r| AuditEntry {
+            id: r.get(0),
+            at: r
+                .get::<_, DateTime<Utc>>(1)
+                .with_timezone(&tz)
+                .fixed_offset(),
+            actor: r.get(2),
+            roles: r.get(3),
+            action: r.get(4),
+            outcome: r.get(5),
+            request_id: r.get(6),
+        })
+        .collect();
+    Ok(([(REGION_HEADER, region_value(shard))], Json(entries)).into_response())
+}

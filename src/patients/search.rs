@@ -1,0 +1,106 @@
+//! `GET /api/v1/patients?region=...&q=...`: a search within one region the reader may
+//! read, paged, with an audit line for every patient shown.
+
+use super::http::{REGION_HEADER, authorize, region_value, sees_identity};
+use super::model::PatientPage;
+use super::repo;
+use crate::app::{App, AppState};
+use crate::audit::Actor;
+use crate::authz::kinds::PATIENT;
+use crate::http::{ApiError, ApiQuery, Problem, record_route};
+use crate::shards::Shard;
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// Search parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// The region to search (required for now).
+    region: Option<String>,
+    /// A name prefix (several words: each must start the given or family name), a phone
+    /// number, a national ID or a patient ID.
+    q: Option<String>,
+    /// 1-based page. Default 1.
+    page: Option<u32>,
+    /// Patients per page, 1 to 100. Default 20.
+    size: Option<u32>,
+}
+
+/// Finds patients in one region, sorted by family name.
+#[utoipa::path(get, path = "/api/v1/patients", tag = "patients", params(SearchParams),
+    responses((status = 200, body = PatientPage), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn search(
+    State(app): State<AppState>,
+    actor: Actor,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Response, ApiError> {
+    let shard = search_region(&app, params.region.as_deref())?;
+    let (page, size) = (params.page.unwrap_or(1), params.size.unwrap_or(20));
+    if page == 0 || page > 100_000 {
+        return Err(bad("page", "must be between 1 and 100000"));
+    }
+    if !(1..=100).contains(&size) {
+        return Err(bad("size", "must be between 1 and 100"));
+    }
+    let q = params.q.as_deref().unwrap_or("");
+    if q.chars().count() > 200 || q.chars().any(char::is_control) {
+        return Err(bad(
+            "q",
+            "must be at most 200 characters, without control characters",
+        ));
+    }
+    authorize(&app, &actor, shard.name(), PATIENT, "read", None).await?;
+    let query = super::model::search_terms(q, size, page);
+    let line = actor.line(&app, shard.name(), "search").await;
+    let (rows, total) = shard
+        .read(|conn| {
+            let (query, line) = (query.clone(), line.clone());
+            Box::pin(async move { repo::search(conn, &query, &line).await })
+        })
+        .await?;
+    let (tz, identity) = (
+        shard.settings.tz(),
+        sees_identity(&app, &actor, shard.name()).await,
+    );
+    let items = rows
+        .into_iter()
+        .map(|r| r.into_api(shard.name(), tz, identity))
+        .collect();
+    let body = PatientPage {
+        region: shard.name().to_owned(),
+        items,
+        page,
+        size,
+        total,
+    };
+    Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
+}
+
+pub fn bad(field: &str, detail: &str) -> ApiError {
+    ApiError::BadRequest {
+        field: Some(field.into()),
+        detail: detail.into(),
+    }
+}
+
+fn search_region<'a>(app: &'a App, region: Option<&str>) -> Result<&'a Shard, ApiError> {
+    let known = || {
+        app.shards
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let name = region.ok_or_else(|| bad("region", &format!("required: one of {}", known())))?;
+    let shard = app.shards.get(name).ok_or_else(|| {
+        bad(
+            "region",
+            &format!("unknown region \"{name}\"; known: {}", known()),
+        )
+    })?;
+    record_route(shard.name(), None);
+    Ok(shard)
+}
