@@ -39,8 +39,8 @@ impl App {
             .connect_lazy(settings.file.central.url.expose())?;
         let auth = &settings.file.auth;
         let limits = crate::auth::sessions::Limits {
-            absolute: chrono::Duration::minutes(auth.session_minutes),
-            idle: chrono::Duration::minutes(auth.idle_minutes),
+            absolute: chrono::Duration::seconds(auth.session_seconds),
+            idle: chrono::Duration::seconds(auth.idle_seconds),
         };
         Ok(App {
             rules: settings.rules.clone(),

@@ -46,11 +46,11 @@ impl Actor {
     }
 
     /// The audit line's fixed part for an action in `region`.
-    pub async fn line(&self, app: &App, region: &str, action: &'static str) -> Line {
+    pub async fn line(&self, app: &App, region: &str, action: &str) -> Line {
         Line {
             actor: self.name().to_owned(),
             roles: app.authz.roles_in(self.name(), region).await,
-            action,
+            action: action.to_owned(),
             region: region.to_owned(),
             request_id: self.request_id.clone(),
         }
@@ -62,7 +62,9 @@ impl Actor {
 pub struct Line {
     pub actor: String,
     pub roles: String,
-    pub action: &'static str,
+    /// `create`, `read`, `search`, `update`, `delete`, `transfer`; for other object kinds
+    /// the kind follows (`read patient_audit`).
+    pub action: String,
     pub region: String,
     pub request_id: String,
 }

@@ -28,7 +28,6 @@ pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod config;
-pub mod dbroles;
 pub mod dev;
 pub mod domain;
 pub mod http;

@@ -39,10 +39,10 @@ pub struct FileSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthSettings {
-    /// A session ends this long after login, in minutes, however active. Default 720 (12 h).
-    pub session_minutes: i64,
-    /// A session ends after this long without a request, in minutes. Default 30.
-    pub idle_minutes: i64,
+    /// A session ends this long after login, in seconds, however active. Default 43200 (12 h).
+    pub session_seconds: i64,
+    /// A session ends after this long without a request, in seconds. Default 1800 (30 min).
+    pub idle_seconds: i64,
     /// Failed logins of one account within the window before it is throttled. Default 5.
     pub max_failures_per_account: u32,
     /// Failed logins from one address within the window before it is throttled. Default 20.
@@ -56,8 +56,8 @@ pub struct AuthSettings {
 impl Default for AuthSettings {
     fn default() -> Self {
         Self {
-            session_minutes: 720,
-            idle_minutes: 30,
+            session_seconds: 12 * 3600,
+            idle_seconds: 30 * 60,
             max_failures_per_account: 5,
             max_failures_per_address: 20,
             failure_window_minutes: 15,

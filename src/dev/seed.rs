@@ -109,7 +109,7 @@ pub async fn seed_empty_regions(settings: &Settings, total: usize) -> anyhow::Re
         let line = crate::audit::Line {
             actor: "hmis-dev-seed".into(),
             roles: "system".into(),
-            action: "create",
+            action: "create".into(),
             region: routed.region.clone(),
             request_id: "seed".into(),
         };

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 400, body = super::Problem)))]
 async fn explain(
     State(app): State<AppState>,
+    _signed_in: crate::auth::Subject,
     ApiQuery(mut params): ApiQuery<BTreeMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let entity = params.remove("entity").ok_or(ApiError::BadRequest {

@@ -33,7 +33,7 @@ pub fn router(app: AppState) -> Router {
     let spec = std::sync::Arc::new(spec);
     api.route(
         "/api/v1/openapi.json",
-        axum::routing::get(move || openapi::serve(spec.clone())),
+        axum::routing::get(move |_: crate::auth::Subject| openapi::serve(spec.clone())),
     )
     .route("/", axum::routing::get(index))
     .fallback(|| async { ApiError::NotFound("no such route".into()) })

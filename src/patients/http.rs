@@ -78,7 +78,12 @@ pub async fn authorize(
     {
         return Ok(());
     }
-    audit::denied(app, actor.line(app, region, action).await, object);
+    let label = if kind == kinds::PATIENT {
+        action.to_owned()
+    } else {
+        format!("{action} {kind}")
+    };
+    audit::denied(app, actor.line(app, region, &label).await, object);
     Err(ApiError::Forbidden(format!(
         "{} may not {action} {kind} records in region {region}",
         actor.name()

@@ -3,9 +3,10 @@
 
 mod helpers;
 
+mod audit;
+mod authz_matrix;
 mod bad_input;
 mod cli;
-mod db_roles;
 mod placement;
 mod records;
 mod regions_down;

@@ -1,0 +1,251 @@
+//! The authorization matrix: every role against every endpoint, for a patient of the
+//! role's own region (quthing) and one of another region (maseru). One table says what is
+//! allowed; everything else must be a 403 that changed nothing. A second check makes sure
+//! the table names every route the API describes, so a new endpoint cannot be forgotten.
+
+use crate::helpers::{TestApp, patient, spawn_app};
+use reqwest::{Client, Method};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ep {
+    Get,
+    Patch,
+    Delete,
+    Create,
+    Search,
+    Audit,
+}
+
+/// (path as the OpenAPI document spells it, method) of each endpoint in the matrix.
+const ENDPOINTS: &[(Ep, &str, &str)] = &[
+    (Ep::Get, "/api/v1/patients/{id}", "get"),
+    (Ep::Patch, "/api/v1/patients/{id}", "patch"),
+    (Ep::Delete, "/api/v1/patients/{id}", "delete"),
+    (Ep::Create, "/api/v1/patients", "post"),
+    (Ep::Search, "/api/v1/patients", "get"),
+    (Ep::Audit, "/api/v1/patients/{id}/audit", "get"),
+];
+
+/// Routes that are not about a region's records: open to anyone signed in (or to anyone).
+const NOT_REGIONAL: &[(&str, &str)] = &[
+    ("/api/v1/auth/login", "post"),
+    ("/api/v1/auth/logout", "post"),
+    ("/api/v1/auth/me", "get"),
+    ("/api/v1/routing/explain", "get"),
+    ("/healthz", "get"),
+    ("/readyz", "get"),
+];
+
+use Ep::*;
+
+/// (user, role, region, allowed in own region, allowed in the other region)
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [Ep],
+    &'static [Ep],
+);
+
+const MATRIX: &[Row] = &[
+    (
+        "m.nurse",
+        "nurse",
+        "quthing",
+        &[Get, Patch, Create, Search],
+        &[],
+    ),
+    (
+        "m.clinician",
+        "clinician",
+        "quthing",
+        &[Get, Patch, Create, Search],
+        &[],
+    ),
+    (
+        "m.clerk",
+        "records_clerk",
+        "quthing",
+        &[Get, Patch, Delete, Create, Search],
+        &[],
+    ),
+    (
+        "m.radmin",
+        "regional_admin",
+        "quthing",
+        &[Get, Patch, Delete, Create, Search, Audit],
+        &[],
+    ),
+    ("m.planner", "planner", "*", &[Get, Search], &[Get, Search]),
+    (
+        "m.sysadmin",
+        "system_admin",
+        "*",
+        &[Get, Patch, Delete, Create, Search, Audit],
+        &[Get, Patch, Delete, Create, Search, Audit],
+    ),
+    ("m.nobody", "", "", &[], &[]),
+];
+
+async fn client_for(app: &TestApp, user: &str, role: &str, region: &str) -> Client {
+    if role.is_empty() {
+        let central = app.central().await;
+        hmis::auth::users::create(&central, user, crate::helpers::PASSWORD, "")
+            .await
+            .unwrap();
+        return crate::helpers::bearer_client(&app.login(user, crate::helpers::PASSWORD).await);
+    }
+    app.user(user, role, region).await
+}
+
+/// Sends `ep` against a fresh patient of `district` (made by the admin) and returns the
+/// status and the patient's version afterwards, as the admin reads it.
+async fn attempt(app: &TestApp, client: &Client, ep: Ep, district: &str) -> (u16, Option<i64>) {
+    let created = app.create_patient(&patient(district)).await;
+    let id = created["id"].as_str().unwrap();
+    let region = created["region"].as_str().unwrap();
+    let (method, path, body) = match ep {
+        Get => (Method::GET, format!("/api/v1/patients/{id}"), None),
+        Patch => (
+            Method::PATCH,
+            format!("/api/v1/patients/{id}"),
+            Some(serde_json::json!({"village": "Ha Matrix"})),
+        ),
+        Delete => (Method::DELETE, format!("/api/v1/patients/{id}"), None),
+        Create => (
+            Method::POST,
+            "/api/v1/patients".into(),
+            Some(patient(district)),
+        ),
+        Search => (
+            Method::GET,
+            format!("/api/v1/patients?region={region}"),
+            None,
+        ),
+        Audit => (Method::GET, format!("/api/v1/patients/{id}/audit"), None),
+    };
+    let mut request = client
+        .request(method, app.url(&path))
+        .header("if-match", "\"1\"");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    if status == 403 {
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:hmis:problem:forbidden", "{problem}");
+    }
+    let (_, after) = app.get_json(&format!("/api/v1/patients/{id}")).await;
+    (status, after["version"].as_i64())
+}
+
+#[tokio::test]
+async fn every_role_may_do_exactly_what_the_matrix_allows_in_its_own_and_another_region() {
+    let app = spawn_app().await;
+    let mut failures = Vec::new();
+    for (user, role, region, own, other) in MATRIX {
+        let client = client_for(&app, user, role, region).await;
+        for (district, allowed) in [("Quthing", *own), ("Maseru", *other)] {
+            for (ep, _, _) in ENDPOINTS {
+                let (status, version) = attempt(&app, &client, *ep, district).await;
+                let expected_ok = allowed.contains(ep);
+                let ok = (200..300).contains(&status);
+                if ok != expected_ok || (!ok && status != 403) {
+                    failures.push(format!("{user} ({role}) {ep:?} in {district}: {status}"));
+                }
+                if !ok && version != Some(1) {
+                    failures.push(format!(
+                        "{user} {ep:?} in {district} was refused but changed the record"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "matrix violations:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_matrix_names_every_route_of_the_api() {
+    let app = spawn_app().await;
+    let (_, doc) = app.get_json("/api/v1/openapi.json").await;
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let known = ENDPOINTS.iter().any(|(_, p, m)| p == path && m == method)
+                || NOT_REGIONAL.iter().any(|(p, m)| p == path && m == method);
+            if !known {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "add these to the authorization matrix: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_planner_reads_patients_of_every_region_without_names_or_phone_numbers() {
+    let app = spawn_app().await;
+    let mut body = patient("Leribe");
+    body["phone"] = serde_json::json!("58001234");
+    let id = app.create_patient(&body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let planner = app.user("p.reader", "planner", "*").await;
+    let read: Value = planner
+        .get(app.url(&format!("/api/v1/patients/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["region"], "leribe");
+    assert_eq!(read["district"], "Leribe");
+    for hidden in ["given_name", "family_name", "phone", "national_id"] {
+        assert!(
+            read[hidden].is_null(),
+            "{hidden} shown to a planner: {read}"
+        );
+    }
+    let (_, admin_view) = app.get_json(&format!("/api/v1/patients/{id}")).await;
+    assert_eq!(admin_view["phone"], "+26658001234");
+}
+
+#[tokio::test]
+async fn a_quthing_nurse_gets_403_for_a_maseru_id_whether_or_not_it_exists_and_maseru_is_not_asked()
+{
+    let app = spawn_app().await;
+    let nurse = app.user("n.quthing", "nurse", "quthing").await;
+    let real = app.create_patient(&patient("Maseru")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The same region code (maseru's, the last two bytes), but no such patient.
+    let invented = format!("{}0000{}", &real[..24], &real[28..]);
+    let mut answers = Vec::new();
+    for id in [&real, &invented] {
+        let response = nurse
+            .get(app.url(&format!("/api/v1/patients/{id}")))
+            .send()
+            .await
+            .unwrap();
+        answers.push((
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap()["detail"].clone(),
+        ));
+    }
+    assert_eq!(answers[0].0, 403);
+    assert_eq!(
+        answers[0], answers[1],
+        "the answer must not tell a real ID from an invented one"
+    );
+}
