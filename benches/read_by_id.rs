@@ -1,4 +1,5 @@
-//! The hot-path benchmark: a routed read of one patient by ID through hmis, against the
+//! The hot-path benchmark: an authenticated, authorized, audited, routed read of one
+//! patient by ID through hmis (as a Quthing nurse with a bearer token), against the
 //! same primary-key read sent straight to PostgreSQL, on the same machine, in the same run.
 //!
 //! Run: `cargo bench --bench read_by_id` (options after `--`: `--seconds 10 --clients 16
@@ -85,6 +86,7 @@ async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
         .spawn()?;
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await?;
+    let token = login(&base).await?;
     let ids = Arc::new(ids);
     let secs = Duration::from_secs(args.seconds);
     // Warm both paths (connections, prepared statements, caches) before measuring.
@@ -95,16 +97,23 @@ async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
         Duration::from_secs(2),
     )
     .await?;
-    routed(&base, ids.clone(), args.clients, Duration::from_secs(2)).await?;
+    routed(
+        &base,
+        &token,
+        ids.clone(),
+        args.clients,
+        Duration::from_secs(2),
+    )
+    .await?;
     let d = direct(&url("hmis_quthing"), ids.clone(), args.clients, secs).await?;
-    let r = routed(&base, ids.clone(), args.clients, secs).await?;
+    let r = routed(&base, &token, ids.clone(), args.clients, secs).await?;
     server.kill()?;
     println!(
         "read one patient by ID, {} clients, {} s each, {} patients",
         args.clients, args.seconds, args.patients
     );
     println!("  direct PostgreSQL (prepared PK select): {d:>9.0} reads/s");
-    println!("  routed through hmis (HTTP, JSON):       {r:>9.0} reads/s");
+    println!("  through hmis (auth, authz, audit, JSON): {r:>9.0} reads/s");
     println!("  ratio routed/direct:                    {:>9.2}", r / d);
     Ok(())
 }
@@ -117,13 +126,14 @@ async fn seed(url: &str, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
         r.database_url = hmis::config::DatabaseUrl::new(
             url.replace("hmis_quthing", &format!("hmis_{}", r.name)),
         );
-        hmis::migrate::migrate_region(r)
+        hmis::migrate::migrate_region(r, None)
             .await
             .map_err(anyhow::Error::msg)?;
     }
-    hmis::migrate::migrate_central(&hmis::config::DatabaseUrl::new(
-        url.replace("hmis_quthing", "hmis_central"),
-    ))
+    hmis::migrate::migrate_central(
+        &hmis::config::DatabaseUrl::new(url.replace("hmis_quthing", "hmis_central")),
+        None,
+    )
     .await
     .map_err(anyhow::Error::msg)?;
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
@@ -145,7 +155,26 @@ async fn seed(url: &str, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
         )
         .await?;
     client.execute("ANALYZE patients", &[]).await?;
+    // The reader: a Quthing nurse, as in a clinic.
+    let central = sqlx::PgPool::connect(&url.replace("hmis_quthing", "hmis_central")).await?;
+    hmis::auth::users::create(&central, "bench.nurse", "bench-password", "").await?;
+    hmis::authz::store::grant(&central, true, "bench.nurse", "nurse", "quthing").await?;
     Ok(ids)
+}
+
+async fn login(base: &str) -> anyhow::Result<String> {
+    let body = serde_json::json!({"username": "bench.nurse", "password": "bench-password"});
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    answer["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("login failed: {answer}"))
 }
 
 async fn wait_ready(base: &str) -> anyhow::Result<()> {
@@ -201,6 +230,7 @@ async fn direct(
 /// side), each reading random IDs through hmis.
 async fn routed(
     base: &str,
+    token: &str,
     ids: Arc<Vec<uuid::Uuid>>,
     clients: usize,
     time: Duration,
@@ -217,11 +247,13 @@ async fn routed(
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
         tokio::spawn(conn);
         let (ids, done, authority) = (ids.clone(), done.clone(), authority.clone());
+        let bearer = format!("Bearer {token}");
         tasks.push(tokio::spawn(async move {
             while start.elapsed() < time {
                 let id = *ids.choose(&mut rand::rng()).expect("ids");
                 let request = hyper::Request::get(format!("/api/v1/patients/{id}"))
                     .header("host", &authority)
+                    .header("authorization", &bearer)
                     .body(Empty::<hyper::body::Bytes>::new())
                     .expect("request");
                 let response = sender.send_request(request).await?;

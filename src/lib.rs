@@ -16,6 +16,7 @@
 //! - [`patients`]: the patients resource: its `router()`, handlers and SQL.
 //! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
+//! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
 //! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
 //! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
 //!
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod config;
+pub mod dbroles;
 pub mod dev;
 pub mod domain;
 pub mod http;

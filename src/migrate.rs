@@ -21,32 +21,45 @@ pub struct Outcome {
 
 /// Migrates the central database and every region, carrying on past a region that fails
 /// so that one dead region does not hold the others back.
-pub async fn migrate_all(settings: &Settings) -> Vec<Outcome> {
+///
+/// `pgadmin_password`: the password for the pgAdmin roles (see [`crate::dbroles`]); None
+/// leaves existing roles as they are and makes missing ones without login.
+pub async fn migrate_all(settings: &Settings, pgadmin_password: Option<&str>) -> Vec<Outcome> {
     let mut out = vec![Outcome {
         target: "central".into(),
-        result: migrate_central(&settings.file.central.url).await,
+        result: migrate_central(&settings.file.central.url, pgadmin_password).await,
     }];
     for region in &settings.regions {
         out.push(Outcome {
             target: format!("region {}", region.name),
-            result: migrate_region(region).await,
+            result: migrate_region(region, pgadmin_password).await,
         });
     }
     out
 }
 
-/// Migrates the central database and writes the shipped policy into an empty policy table.
-pub async fn migrate_central(url: &DatabaseUrl) -> Result<(), String> {
+/// Migrates the central database, writes the shipped policy into an empty policy table,
+/// and sets up the planners' pgAdmin role.
+pub async fn migrate_central(
+    url: &DatabaseUrl,
+    pgadmin_password: Option<&str>,
+) -> Result<(), String> {
     let pool = run(&CENTRAL, url).await?;
-    let seeded = crate::authz::store::seed_default(&pool).await;
+    let done = async {
+        crate::authz::store::seed_default(&pool).await?;
+        crate::dbroles::ensure_central_roles(&pool, pgadmin_password).await
+    };
+    let result = done.await.map_err(|e| format!("{url}: {e}"));
     pool.close().await;
-    seeded
-        .map(|_| ())
-        .map_err(|e| format!("{url}: policy: {e}"))
+    result
 }
 
-/// Migrates one region's database and checks that it is that region's database.
-pub async fn migrate_region(region: &RegionSettings) -> Result<(), String> {
+/// Migrates one region's database, checks that it is that region's database, and sets up
+/// its pgAdmin roles.
+pub async fn migrate_region(
+    region: &RegionSettings,
+    pgadmin_password: Option<&str>,
+) -> Result<(), String> {
     let pool = run(&SHARD, &region.database_url).await?;
     let (name, code): (String, i32) = sqlx::query_as(
         "INSERT INTO shard_identity (region, code) VALUES ($1, $2)
@@ -58,14 +71,16 @@ pub async fn migrate_region(region: &RegionSettings) -> Result<(), String> {
     .fetch_one(&pool)
     .await
     .map_err(|e| e.to_string())?;
-    pool.close().await;
     if name != region.name || code != i32::from(region.code) {
+        pool.close().await;
         return Err(format!(
             "{} is the database of region {name} (code {code}), not of {} (code {}): check database_url",
             region.database_url, region.name, region.code
         ));
     }
-    Ok(())
+    let roles = crate::dbroles::ensure_region_roles(&pool, &region.name, pgadmin_password).await;
+    pool.close().await;
+    roles.map_err(|e| format!("{}: pgAdmin roles: {e}", region.database_url))
 }
 
 /// Creates the database if it is missing, then applies the migrations.

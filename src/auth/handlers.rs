@@ -9,7 +9,7 @@ use crate::http::{ApiError, ApiJson, Problem};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,46 +58,13 @@ pub async fn login(
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Response, ApiError> {
     let address = peer.ip().to_string();
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let user_id =
+        check_credentials(&app, &input.username, input.password, &address, request_id).await?;
     let db = |e: sqlx::Error| ApiError::Internal(e.into());
-    if super::users::valid_username(&input.username).is_err() {
-        // No such account can exist; spend the same time as a wrong password.
-        password::verify(input.password, None).await;
-        record(&app, "(invalid)", &address, "failure", &headers)
-            .await
-            .map_err(db)?;
-        return Err(ApiError::Unauthenticated);
-    }
-    if let Some(wait) = throttled(&app, &input.username, &address)
-        .await
-        .map_err(db)?
-    {
-        record(&app, &input.username, &address, "throttled", &headers)
-            .await
-            .map_err(db)?;
-        return Err(ApiError::TooManyAttempts {
-            retry_after_secs: wait,
-        });
-    }
-    let user: Option<(uuid::Uuid, String, bool)> = sqlx::query_as(
-        "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE username = $1",
-    )
-    .bind(&input.username)
-    .fetch_optional(&app.central)
-    .await
-    .map_err(db)?;
-    let stored = user.as_ref().map(|u| u.1.clone());
-    let ok = password::verify(input.password, stored).await;
-    let outcome = match &user {
-        Some((_, _, true)) if ok => "disabled",
-        Some(_) if ok => "success",
-        _ => "failure",
-    };
-    record(&app, &input.username, &address, outcome, &headers)
-        .await
-        .map_err(db)?;
-    let (Some((user_id, _, _)), "success") = (user, outcome) else {
-        return Err(ApiError::Unauthenticated);
-    };
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
@@ -118,11 +85,10 @@ pub async fn login(
         expires_at,
         user,
     };
+    // AppendHeaders: a plain header array would keep only the last Set-Cookie.
+    let [session, csrf] = cookies;
     Ok((
-        [
-            (header::SET_COOKIE, cookies[0].clone()),
-            (header::SET_COOKIE, cookies[1].clone()),
-        ],
+        AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)]),
         Json(body),
     )
         .into_response())
@@ -148,10 +114,10 @@ pub async fn logout(
     ];
     Ok((
         StatusCode::NO_CONTENT,
-        [
+        AppendHeaders([
             (header::SET_COOKIE, gone[0].clone()),
             (header::SET_COOKIE, gone[1].clone()),
-        ],
+        ]),
     )
         .into_response())
 }
@@ -180,8 +146,70 @@ async fn me_of(app: &crate::app::App, username: &str) -> Me {
     }
 }
 
+/// Checks a login attempt and records it. The attempt holds advisory locks on its account
+/// and its address (in that order, so two attempts never wait on each other in a cycle)
+/// from counting earlier failures until its own outcome is recorded: parallel guesses
+/// are counted one after another, in every hmis process, and cannot overrun the limits.
+async fn check_credentials(
+    app: &crate::app::App,
+    username: &str,
+    password: String,
+    address: &str,
+    request_id: &str,
+) -> Result<uuid::Uuid, ApiError> {
+    let db = |e: sqlx::Error| ApiError::Internal(e.into());
+    let name = if super::users::valid_username(username).is_ok() {
+        username
+    } else {
+        "(invalid)"
+    };
+    let mut tx = app.central.begin().await.map_err(db)?;
+    for key in [
+        format!("login-user:{name}"),
+        format!("login-address:{address}"),
+    ] {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    if let Some(wait) = throttled(&mut tx, app, name, address).await.map_err(db)? {
+        record(&mut tx, name, address, "throttled", request_id)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        return Err(ApiError::TooManyAttempts {
+            retry_after_secs: wait,
+        });
+    }
+    let user: Option<(uuid::Uuid, String, bool)> = sqlx::query_as(
+        "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE username = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    // Unknown users cost the same time as a wrong password: no oracle for usernames.
+    let ok = password::verify(password, user.as_ref().map(|u| u.1.clone())).await;
+    let outcome = match &user {
+        Some((_, _, true)) if ok => "disabled",
+        Some(_) if ok => "success",
+        _ => "failure",
+    };
+    record(&mut tx, name, address, outcome, request_id)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    match (user, outcome) {
+        (Some((id, _, _)), "success") => Ok(id),
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
+
 /// Seconds to wait, if this account or address failed too often recently.
 async fn throttled(
+    tx: &mut sqlx::PgConnection,
     app: &crate::app::App,
     username: &str,
     address: &str,
@@ -196,7 +224,7 @@ async fn throttled(
     .bind(username)
     .bind(address)
     .bind(window)
-    .fetch_one(&app.central)
+    .fetch_one(tx)
     .await?;
     let over = by_user >= i64::from(limits.max_failures_per_account)
         || by_address >= i64::from(limits.max_failures_per_address);
@@ -204,22 +232,20 @@ async fn throttled(
 }
 
 async fn record(
-    app: &crate::app::App,
+    tx: &mut sqlx::PgConnection,
     username: &str,
     address: &str,
     outcome: &str,
-    headers: &HeaderMap,
+    request_id: &str,
 ) -> sqlx::Result<()> {
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
-    let name: String = username.chars().take(100).collect();
     sqlx::query(
         "INSERT INTO login_audit (username, address, outcome, request_id) VALUES ($1, $2, $3, $4)",
     )
-    .bind(name)
+    .bind(username)
     .bind(address)
     .bind(outcome)
     .bind(request_id)
-    .execute(&app.central)
+    .execute(tx)
     .await
     .map(|_| ())
 }

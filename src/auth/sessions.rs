@@ -110,26 +110,53 @@ impl Sessions {
             },
         };
         let now = Utc::now();
-        let mut seen = cached.last_seen.lock().expect("last seen");
-        if now >= cached.expires_at || now - seen.0 >= self.limits.idle {
-            drop(seen);
+        if now >= cached.expires_at {
             self.cache.write().expect("sessions").remove(&hash);
             return Ok(None);
         }
-        seen.0 = now;
-        if now - seen.1 >= Duration::minutes(1) {
-            seen.1 = now;
+        let locally_idle = now - cached.last_seen.lock().expect("last seen").0 >= self.limits.idle;
+        // Idle here may still be busy on another process: ask the database, which every
+        // process updates more often than the idle limit.
+        if locally_idle && !self.recently_seen(hash, now).await? {
+            self.cache.write().expect("sessions").remove(&hash);
+            return Ok(None);
+        }
+        let write_back = {
+            let mut seen = cached.last_seen.lock().expect("last seen");
+            seen.0 = now;
+            let due = now - seen.1 >= self.write_back_every();
+            if due {
+                seen.1 = now;
+            }
+            due
+        };
+        if write_back {
             let pool = self.pool.clone();
             tokio::spawn(async move {
-                let _ =
-                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_sha256 = $1")
-                        .bind(&hash[..])
-                        .bind(now)
-                        .execute(&pool)
-                        .await;
+                let _ = sqlx::query("UPDATE sessions SET last_seen_at = greatest(last_seen_at, $2) WHERE token_sha256 = $1")
+                    .bind(&hash[..])
+                    .bind(now)
+                    .execute(&pool)
+                    .await;
             });
         }
         Ok(Some(cached.session.clone()))
+    }
+
+    /// How often a busy session's last-seen time is written back: often enough that
+    /// another process judging idleness sees it, rarely enough to stay off the hot path.
+    fn write_back_every(&self) -> Duration {
+        (self.limits.idle / 4).min(Duration::minutes(1))
+    }
+
+    async fn recently_seen(&self, hash: [u8; 32], now: DateTime<Utc>) -> sqlx::Result<bool> {
+        let seen: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "SELECT last_seen_at FROM sessions WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seen.is_some_and(|seen| now - seen < self.limits.idle))
     }
 
     async fn load(&self, hash: [u8; 32]) -> sqlx::Result<Option<std::sync::Arc<Cached>>> {

@@ -42,6 +42,8 @@ pub struct Grant {
 pub struct Authz {
     enforcer: tokio::sync::RwLock<Enforcer>,
     decisions: RwLock<HashMap<String, bool>>,
+    /// `roles_in` answers, asked on every audited request.
+    roles: RwLock<HashMap<(String, String), String>>,
     central: Option<sqlx::PgPool>,
 }
 
@@ -97,6 +99,7 @@ impl Authz {
         Authz {
             enforcer: tokio::sync::RwLock::new(enforcer),
             decisions: RwLock::default(),
+            roles: RwLock::default(),
             central,
         }
     }
@@ -136,7 +139,7 @@ impl Authz {
         if self.central.is_some() {
             self.enforcer.write().await.load_policy().await?;
         }
-        self.decisions.write().expect("decisions").clear();
+        self.forget();
         Ok(())
     }
 
@@ -158,12 +161,31 @@ impl Authz {
 
     /// The roles `user` holds in `region` (including every-region roles), for audit lines.
     pub async fn roles_in(&self, user: &str, region: &str) -> String {
+        let key = (user.to_owned(), region.to_owned());
+        if let Some(roles) = self.roles.read().expect("roles").get(&key) {
+            return roles.clone();
+        }
+        let roles = self.compute_roles_in(user, region).await;
+        let mut cache = self.roles.write().expect("roles");
+        if cache.len() >= MAX_DECISIONS {
+            cache.clear();
+        }
+        cache.insert(key, roles.clone());
+        roles
+    }
+
+    async fn compute_roles_in(&self, user: &str, region: &str) -> String {
         let enforcer = self.enforcer.read().await;
         let mut roles = enforcer.get_implicit_roles_for_user(user, Some(region));
         roles.extend(enforcer.get_implicit_roles_for_user(user, Some("*")));
         roles.sort();
         roles.dedup();
         roles.join(",")
+    }
+
+    fn forget(&self) {
+        self.decisions.write().expect("decisions").clear();
+        self.roles.write().expect("roles").clear();
     }
 
     /// Every policy line (role, kind, action, condition).
@@ -188,7 +210,7 @@ impl Authz {
                 (false, true) => e.remove_grouping_policy(line).await?,
             }
         };
-        self.decisions.write().expect("decisions").clear();
+        self.forget();
         if let Some(pool) = &self.central {
             crate::auth::listener::notify(pool, "policy").await?;
         }

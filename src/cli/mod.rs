@@ -78,7 +78,7 @@ async fn serve(settings: Settings, listen: Option<String>) -> anyhow::Result<Exi
 
 async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
-    for outcome in crate::migrate::migrate_all(settings).await {
+    for outcome in crate::migrate::migrate_all(settings, None).await {
         match outcome.result {
             Ok(()) => println!("{}: up to date", outcome.target),
             Err(e) => {

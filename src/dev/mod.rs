@@ -39,7 +39,7 @@ pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCo
 }
 
 async fn serve(settings: Settings, args: &DevArgs) -> anyhow::Result<()> {
-    for outcome in crate::migrate::migrate_all(&settings).await {
+    for outcome in crate::migrate::migrate_all(&settings, Some(users::DEMO_PASSWORD)).await {
         outcome
             .result
             .map_err(|e| anyhow::anyhow!("{}: {e}", outcome.target))?;

@@ -78,12 +78,18 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let (shard, id) = locate(&app, &id)?;
     authorize(&app, &actor, shard.name(), PATIENT, "read", Some(id)).await?;
+    let row = shard.read(|conn| Box::pin(repo::get(conn, id))).await?;
     let line = actor.line(&app, shard.name(), "read").await;
-    let row = shard.read(|conn| {
-        let line = line.clone();
-        Box::pin(async move { repo::get_audited(conn, id, &line).await })
-    });
-    let row = row.await?;
+    let outcome = if row.is_some() { "ok" } else { "not_found" };
+    // No answer before its audit line is written.
+    shard
+        .audit
+        .record(line, Some(id), outcome)
+        .await
+        .map_err(|reason| crate::shards::ShardError::Unavailable {
+            region: shard.name().to_owned(),
+            reason,
+        })?;
     let identity = sees_identity(&app, &actor, shard.name()).await;
     Ok(patient_response(
         StatusCode::OK,

@@ -14,34 +14,9 @@ pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 static GET: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {COLUMNS} FROM patients WHERE id = $1"));
 
-/// A read and its audit line in one statement: one round trip, and no read without its
-/// line. The outcome says whether there was a record to read.
-static GET_AUDITED: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH p AS (SELECT {COLUMNS} FROM patients WHERE id = $1),
-              a AS (INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id)
-                    SELECT $2, $3, 'read', 'patient', $1, $4,
-                           CASE WHEN EXISTS (SELECT 1 FROM p) THEN 'ok' ELSE 'not_found' END, $5)
-         SELECT * FROM p"
-    )
-});
-
 pub async fn get(conn: &impl Conn, id: Uuid) -> DbResult<Option<PatientRow>> {
     let stmt = conn.prepared(&GET).await?;
     let row = conn.client().query_opt(&stmt, &[&id]).await?;
-    Ok(row.as_ref().map(PatientRow::from_row))
-}
-
-pub async fn get_audited(conn: &impl Conn, id: Uuid, line: &Line) -> DbResult<Option<PatientRow>> {
-    let stmt = conn.prepared(&GET_AUDITED).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
-        &id,
-        &line.actor,
-        &line.roles,
-        &line.region,
-        &line.request_id,
-    ];
-    let row = conn.client().query_opt(&stmt, &params).await?;
     Ok(row.as_ref().map(PatientRow::from_row))
 }
 

@@ -8,7 +8,7 @@ mod health;
 mod readers;
 
 pub use health::{ReadinessReport, RegionStatus, status};
-pub use readers::{Conn, Reader};
+pub use readers::{Conn, Reader, Readers};
 
 use crate::config::{RegionSettings, Settings};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -22,7 +22,9 @@ pub struct Shard {
     /// Exclusive connections, for writes and transactions.
     pool: Pool,
     /// Shared, pipelined connections, for reads.
-    readers: readers::Readers,
+    readers: std::sync::Arc<readers::Readers>,
+    /// Writes the audit lines of reads, batched.
+    pub audit: crate::audit::AuditWriter,
 }
 
 impl Shard {
@@ -52,15 +54,21 @@ pub struct Shards {
 }
 
 impl Shards {
-    /// Builds a pool per region. Nothing connects yet.
+    /// Builds a pool per region and starts its audit writer. Nothing connects yet.
     pub fn new(settings: &Settings) -> anyhow::Result<Shards> {
         let timeout = Duration::from_millis(settings.file.server.shard_timeout_ms);
         let mut shards = Vec::new();
         for region in &settings.regions {
             let config = pg_config(region, timeout)?;
+            let readers = std::sync::Arc::new(readers::Readers::new(
+                config.clone(),
+                READERS_PER_REGION,
+                timeout,
+            ));
             shards.push(Shard {
-                pool: pool_for(config.clone(), region.pool_size, timeout)?,
-                readers: readers::Readers::new(config, READERS_PER_REGION, timeout),
+                pool: pool_for(config, region.pool_size, timeout)?,
+                audit: crate::audit::AuditWriter::spawn(readers.clone()),
+                readers,
                 settings: region.clone(),
             });
         }

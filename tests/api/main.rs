@@ -4,9 +4,11 @@
 mod helpers;
 
 mod audit;
+mod auth;
 mod authz_matrix;
 mod bad_input;
 mod cli;
+mod db_roles;
 mod placement;
 mod records;
 mod regions_down;

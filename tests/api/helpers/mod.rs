@@ -72,7 +72,7 @@ pub async fn project_databases() -> Settings {
         pg::create_database(cluster, &name, pg::SHARD_TEMPLATE).await;
         region.database_url = DatabaseUrl::new(cluster.url(&name));
         region.pool_size = 4;
-        hmis::migrate::migrate_region(region).await.unwrap();
+        hmis::migrate::migrate_region(region, None).await.unwrap();
     }
     settings
 }
@@ -141,7 +141,7 @@ pub async fn region_on_own_cluster(settings: &mut Settings, region: &str) -> Clu
         .find(|r| r.name == region)
         .unwrap();
     r.database_url = DatabaseUrl::new(cluster.url(&format!("hmis_{region}")));
-    hmis::migrate::migrate_region(r).await.unwrap();
+    hmis::migrate::migrate_region(r, None).await.unwrap();
     cluster
 }
 

@@ -1,6 +1,7 @@
 //! The audit trail of patient records, kept in the patient's own shard (`audit_log`,
-//! append-only). Reads write their audit line in the same statement as the read (one round
-//! trip); writes in the same transaction as the change; a denied attempt is written after
+//! append-only). Reads by ID write their line through the region's group-commit writer
+//! ([`writer`]) before answering; searches in the same statement as the search; changes in
+//! the same transaction as the change; a denied attempt is written after
 //! the answer has gone out, so that a 403 neither waits for the patient's region nor
 //! reveals whether it answered.
 
@@ -11,6 +12,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
+
+pub mod writer;
+pub use writer::AuditWriter;
 
 /// Who is acting, in which request: what every audit line needs.
 #[derive(Debug, Clone)]
