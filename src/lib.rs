@@ -12,6 +12,7 @@
 //! - [`shards`]: a connection pool per region, health checks.
 //! - [`auth`]: users, sessions (cookie or bearer), CSRF, login throttling.
 //! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
+//! - [`admin`]: the admin API for users, roles and the policy.
 //! - [`domain`]: parsed types (patient input, IDs that carry their region).
 //! - [`patients`]: the patients resource: its `router()`, handlers and SQL.
 //! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
@@ -23,6 +24,7 @@
 //! [`launch`] is the one entry point that `serve`, `dev` and the tests share.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -26,6 +26,7 @@ pub fn router(app: AppState) -> Router {
     let limit = app.settings.file.server.max_body_bytes;
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(crate::auth::handlers::router())
+        .merge(crate::admin::router())
         .merge(crate::patients::router())
         .merge(explain::router())
         .merge(health::router())

@@ -35,6 +35,15 @@ const NOT_REGIONAL: &[(&str, &str)] = &[
     ("/api/v1/routing/explain", "get"),
     ("/healthz", "get"),
     ("/readyz", "get"),
+    // The admin API is authorized per region of the grant, not per record: see admin.rs.
+    ("/api/v1/admin/users", "get"),
+    ("/api/v1/admin/users", "post"),
+    ("/api/v1/admin/users/{username}/grants", "post"),
+    ("/api/v1/admin/users/{username}/grants", "delete"),
+    ("/api/v1/admin/users/{username}/disable", "post"),
+    ("/api/v1/admin/policies", "get"),
+    ("/api/v1/admin/policies", "post"),
+    ("/api/v1/admin/policies", "delete"),
 ];
 
 use Ep::*;
