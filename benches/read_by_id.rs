@@ -107,6 +107,7 @@ async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
     .await?;
     let d = direct(&url("hmis_quthing"), ids.clone(), args.clients, secs).await?;
     let r = routed(&base, &token, ids.clone(), args.clients, secs).await?;
+    let check = auth_cost(&url, &token).await?;
     server.kill()?;
     println!(
         "read one patient by ID, {} clients, {} s each, {} patients",
@@ -115,6 +116,7 @@ async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
     println!("  direct PostgreSQL (prepared PK select): {d:>9.0} reads/s");
     println!("  through hmis (auth, authz, audit, JSON): {r:>9.0} reads/s");
     println!("  ratio routed/direct:                    {:>9.2}", r / d);
+    println!("  authentication + authorization, per request, in process: {check:.0} ns");
     Ok(())
 }
 
@@ -160,6 +162,29 @@ async fn seed(url: &str, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
     hmis::auth::users::create(&central, "bench.nurse", "bench-password", "").await?;
     hmis::authz::store::grant(&central, true, "bench.nurse", "nurse", "quthing").await?;
     Ok(ids)
+}
+
+/// What authenticating and authorizing one request costs hmis, measured in this process
+/// with the same code the server runs: session lookup by token, the region decision, and
+/// the roles for the audit line, on warm caches (as every request but a session's first).
+async fn auth_cost(url: &dyn Fn(&str) -> String, token: &str) -> anyhow::Result<f64> {
+    let mut settings = hmis::config::Settings::load(None)?;
+    settings.file.central.url = hmis::config::DatabaseUrl::new(url("hmis_central"));
+    for r in &mut settings.regions {
+        r.database_url = hmis::config::DatabaseUrl::new(url(&format!("hmis_{}", r.name)));
+    }
+    let app = hmis::app::App::new(settings).await?;
+    let kind = hmis::authz::kinds::PATIENT;
+    let none = hmis::authz::Relation::None;
+    let n = 200_000;
+    let start = Instant::now();
+    for _ in 0..n {
+        let session = app.sessions.lookup(token).await?.expect("a live session");
+        let user = &session.username;
+        assert!(app.authz.allowed(user, "quthing", kind, "read", none).await);
+        std::hint::black_box(app.authz.roles_in(user, "quthing").await);
+    }
+    Ok(start.elapsed().as_nanos() as f64 / n as f64)
 }
 
 async fn login(base: &str) -> anyhow::Result<String> {

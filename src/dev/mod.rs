@@ -91,10 +91,32 @@ fn print_banner(settings: &Settings, port: u16) {
     println!("\nhmis dev is up: http://127.0.0.1:{port}/");
     println!("  API docs:  http://127.0.0.1:{port}/api/v1/openapi.json");
     println!("  readiness: http://127.0.0.1:{port}/readyz\n");
-    println!("Databases (psql or pgAdmin; local development only):");
-    println!("  {:<10} {}", "central", settings.file.central.url.expose());
+    println!("Databases for psql or pgAdmin (local development only). Regional admins and");
+    println!("planners use their own roles (first line); the second is the service's own URL:");
+    let as_role = |url: &str, role: &str| {
+        url.replacen(
+            &format!("{DEV_USER}:{DEV_PASSWORD}@"),
+            &format!("{role}:{}@", users::DEMO_PASSWORD),
+            1,
+        )
+    };
+    let central = settings.file.central.url.expose();
+    println!(
+        "  {:<10} {}
+  {:<10} {central}",
+        "central",
+        as_role(central, "planner"),
+        ""
+    );
     for r in &settings.regions {
-        println!("  {:<10} {}", r.name, r.database_url.expose());
+        let url = r.database_url.expose();
+        println!(
+            "  {:<10} {}
+  {:<10} {url}",
+            r.name,
+            as_role(url, &format!("{}_admin", r.name)),
+            ""
+        );
     }
     println!(
         "\nDemo users, all with password \"{}\" (dev only):",

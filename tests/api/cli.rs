@@ -207,3 +207,69 @@ async fn migrate_is_idempotent_and_refuses_a_database_that_belongs_to_another_re
         text(&out)
     );
 }
+
+#[tokio::test]
+async fn users_add_creates_the_first_admin_who_can_then_log_in_and_act_everywhere() {
+    let settings = project_databases().await;
+    let central = settings.file.central.url.expose().to_owned();
+    let run = |args: Vec<&'static str>, stdin: &'static str| {
+        let central = central.clone();
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut child = Command::new(env!("CARGO_BIN_EXE_hmis"))
+                .args(args)
+                .env("HMIS_CENTRAL_URL", central)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(stdin.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        })
+    };
+    let out = run(
+        vec![
+            "users",
+            "add",
+            "boss",
+            "--role",
+            "system_admin",
+            "--region",
+            "*",
+        ],
+        "first-secret\n",
+    )
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(vec!["users", "grant", "boss", "planner", "quthing"], "")
+        .await
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "planner is an every-region role: {}",
+        text(&out)
+    );
+    let out = run(vec!["users", "list"], "").await.unwrap();
+    assert!(
+        text(&out).contains("boss") && text(&out).contains("system_admin in *"),
+        "{}",
+        text(&out)
+    );
+    let app = crate::helpers::launch(settings).await;
+    let boss = crate::helpers::bearer_client(&app.login("boss", "first-secret").await);
+    let created = boss
+        .post(app.url("/api/v1/patients"))
+        .json(&crate::helpers::patient("Leribe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+}
