@@ -66,8 +66,11 @@ impl Shards {
                 timeout,
             ));
             shards.push(Shard {
-                pool: pool_for(config, region.pool_size, timeout)?,
-                audit: crate::audit::AuditWriter::spawn(readers.clone()),
+                pool: pool_for(config.clone(), region.pool_size, timeout)?,
+                // A connection of its own, so that reads never queue behind audit batches.
+                audit: crate::audit::AuditWriter::spawn(std::sync::Arc::new(
+                    readers::Readers::new(config.clone(), 1, timeout),
+                )),
                 readers,
                 settings: region.clone(),
             });
