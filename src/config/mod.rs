@@ -221,15 +221,20 @@ pub fn load_rules(dir: &Path, regions: &[RegionSettings]) -> Result<RuleSet, Con
     })
 }
 
-/// The rule files' display names and texts, sorted by file name (evaluation order).
-pub fn read_rule_files(dir: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+/// The `*.toml` files of `dir`, sorted by name.
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| ConfigError::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    files
+    Ok(files)
+}
+
+/// The rule files' display names and texts, sorted by file name (evaluation order).
+pub fn read_rule_files(dir: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    toml_files(dir)?
         .iter()
         .map(|f| {
             let text = std::fs::read_to_string(f).map_err(|e| ConfigError::io(f, e))?;

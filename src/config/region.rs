@@ -49,12 +49,7 @@ pub fn load_dir(
     dir: &Path,
     vars: &BTreeMap<String, String>,
 ) -> Result<Vec<RegionSettings>, ConfigError> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| ConfigError::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+    let files = super::toml_files(dir)?;
     if files.is_empty() {
         return Err(ConfigError::new(dir, "no region files (*.toml) found"));
     }

@@ -43,13 +43,18 @@ pub enum Sex {
 }
 
 impl Sex {
-    pub fn as_str(self) -> &'static str {
+    /// The stored spelling, as a statement parameter that outlives any borrow.
+    pub fn as_static(self) -> &'static &'static str {
         match self {
-            Sex::Female => "female",
-            Sex::Male => "male",
-            Sex::Other => "other",
-            Sex::Unknown => "unknown",
+            Sex::Female => &"female",
+            Sex::Male => &"male",
+            Sex::Other => &"other",
+            Sex::Unknown => &"unknown",
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.as_static()
     }
 
     fn parse(raw: &str) -> Result<Sex, String> {

@@ -67,27 +67,29 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
     );
     let stmt = tx.prepare_cached(&sql).await?;
-    let row = tx
-        .query_one(
-            &stmt,
-            &[
-                &id,
-                &p.given_name,
-                &p.family_name,
-                &p.sex.as_str(),
-                &p.birth_date,
-                &p.birth_date_estimated,
-                &p.district,
-                &p.village,
-                &p.facility,
-                &p.phone,
-                &p.national_id,
-            ],
-        )
-        .await?;
+    let row = tx.query_one(&stmt, &fields(&id, p)).await?;
     audit::write(&tx, line, Some(id), "ok").await?;
     tx.commit().await?;
     Ok(Inserted::Created(Box::new(PatientRow::from_row(&row))))
+}
+
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+
+/// $1 to $11 of the insert and the update: the ID, then every field of the patient.
+fn fields<'a>(id: &'a Uuid, p: &'a NewPatient) -> [Param<'a>; 11] {
+    [
+        id,
+        &p.given_name,
+        &p.family_name,
+        p.sex.as_static(),
+        &p.birth_date,
+        &p.birth_date_estimated,
+        &p.district,
+        &p.village,
+        &p.facility,
+        &p.phone,
+        &p.national_id,
+    ]
 }
 
 /// Locks the row for an update in `tx`.
@@ -109,24 +111,7 @@ pub async fn update(tx: &impl GenericClient, id: Uuid, p: &NewPatient) -> DbResu
          WHERE id = $1 RETURNING {COLUMNS}"
     );
     let stmt = tx.prepare_cached(&sql).await?;
-    let row = tx
-        .query_one(
-            &stmt,
-            &[
-                &id,
-                &p.given_name,
-                &p.family_name,
-                &p.sex.as_str(),
-                &p.birth_date,
-                &p.birth_date_estimated,
-                &p.district,
-                &p.village,
-                &p.facility,
-                &p.phone,
-                &p.national_id,
-            ],
-        )
-        .await?;
+    let row = tx.query_one(&stmt, &fields(&id, p)).await?;
     Ok(PatientRow::from_row(&row))
 }
 
