@@ -1,0 +1,106 @@
+//! Login: a successful login answers a bearer token, a CSRF token and strict HttpOnly
+//! cookies; a wrong password and an unknown user get the same 401, and every attempt is
+//! in the login audit with its address and request id.
+
+use super::{Answer, add_user, attempt, login_audit, set_cookie, token};
+use crate::helpers::{PASSWORD, spawn_app};
+use serde_json::json;
+
+#[tokio::test]
+async fn login_answers_a_bearer_token_a_csrf_token_and_strict_http_only_cookies() {
+    let app = spawn_app().await;
+    app.user("l.nurse", "nurse", "quthing").await;
+    app.user("l.nurse", "clinician", "maseru").await;
+    let login = attempt(&app, "l.nurse", PASSWORD).await;
+    let token = token(&login);
+    let csrf = login.body["csrf_token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 40, "a long random token: {token}");
+    assert!(!csrf.is_empty() && csrf != token);
+    assert!(login.body["expires_at"].is_string(), "{}", login.body);
+    assert_eq!(login.body["user"]["username"], "l.nurse");
+
+    let session = set_cookie(&login.headers, "hmis_session");
+    assert_eq!(session[0], format!("hmis_session={token}"));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(
+            session.iter().any(|a| a == attribute),
+            "{attribute} missing: {session:?}"
+        );
+    }
+    assert!(
+        !session.iter().any(|a| a == "Secure"),
+        "secure_cookies is off by default: {session:?}"
+    );
+    let csrf_cookie = set_cookie(&login.headers, "hmis_csrf");
+    assert_eq!(csrf_cookie[0], format!("hmis_csrf={csrf}"));
+    for attribute in ["SameSite=Strict", "Path=/"] {
+        assert!(
+            csrf_cookie.iter().any(|a| a == attribute),
+            "{attribute} missing: {csrf_cookie:?}"
+        );
+    }
+    assert!(
+        !csrf_cookie.iter().any(|a| a == "HttpOnly"),
+        "the page's script must be able to read the CSRF cookie: {csrf_cookie:?}"
+    );
+
+    let response = app
+        .anon
+        .get(app.url("/api/v1/auth/me"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    let me = Answer::of(response).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["username"], "l.nurse");
+    assert_eq!(
+        me.body["grants"],
+        json!([
+            {"role": "clinician", "region": "maseru"},
+            {"role": "nurse", "region": "quthing"},
+        ])
+    );
+    assert_eq!(me.body["regions"], json!(["maseru", "quthing"]));
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_401_and_every_attempt_is_audited() {
+    let app = spawn_app().await;
+    add_user(&app, "w.user").await;
+    let good = attempt(&app, "w.user", PASSWORD).await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    let wrong = attempt(&app, "w.user", "not-the-password").await;
+    let unknown = attempt(&app, "w.nobody", PASSWORD).await;
+    wrong.assert_problem(401, "unauthenticated");
+    unknown.assert_problem(401, "unauthenticated");
+    assert_eq!(wrong.body["detail"], unknown.body["detail"]);
+    assert_eq!(wrong.body["title"], unknown.body["title"]);
+    assert!(wrong.body.get("token").is_none());
+    assert!(wrong.headers.get("set-cookie").is_none());
+
+    assert_eq!(
+        login_audit(&app, &["w.user", "w.nobody"]).await,
+        [
+            ("w.user".to_owned(), "success".to_owned()),
+            ("w.user".to_owned(), "failure".to_owned()),
+            ("w.nobody".to_owned(), "failure".to_owned()),
+        ]
+    );
+    let central = app.central().await;
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT username, address, request_id FROM login_audit
+         WHERE username IN ('w.user', 'w.nobody') ORDER BY id",
+    )
+    .fetch_all(&central)
+    .await
+    .unwrap();
+    for ((username, address, request_id), answer) in rows.iter().zip([&good, &wrong, &unknown]) {
+        assert_eq!(address.as_deref(), Some("127.0.0.1"), "{username}");
+        assert_eq!(
+            request_id.as_deref(),
+            answer.header("x-request-id"),
+            "the audit row names the request"
+        );
+    }
+}
