@@ -85,12 +85,7 @@ pub async fn add(
     subject: Subject,
     ApiJson(line): ApiJson<PolicyLine>,
 ) -> Result<StatusCode, ApiError> {
-    require(&app, &subject, kinds::POLICY, "*").await?;
-    app.authz
-        .change(true, false, line.check()?)
-        .await
-        .map_err(internal)?;
-    Ok(StatusCode::NO_CONTENT)
+    change(&app, &subject, line, true).await
 }
 
 /// Removes a policy line.
@@ -101,9 +96,19 @@ pub async fn remove(
     subject: Subject,
     ApiJson(line): ApiJson<PolicyLine>,
 ) -> Result<StatusCode, ApiError> {
-    require(&app, &subject, kinds::POLICY, "*").await?;
+    change(&app, &subject, line, false).await
+}
+
+/// Adds or removes a line, for system admins only; every process reloads.
+async fn change(
+    app: &crate::app::App,
+    subject: &Subject,
+    line: PolicyLine,
+    add: bool,
+) -> Result<StatusCode, ApiError> {
+    require(app, subject, kinds::POLICY, "*").await?;
     app.authz
-        .change(false, false, line.check()?)
+        .change(add, false, line.check()?)
         .await
         .map_err(internal)?;
     Ok(StatusCode::NO_CONTENT)
