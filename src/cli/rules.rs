@@ -1,7 +1,7 @@
 //! `hmis rules check` and `hmis rules explain`: the rule engine for operators, with no
 //! database and no server, so rules can be checked in CI before they are deployed.
 
-use crate::config::{self, FileSettings};
+use crate::config;
 use crate::routing::Record;
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
@@ -31,14 +31,7 @@ pub enum RulesCommand {
 }
 
 pub fn run(cmd: RulesCommand, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let paths = config
-        .map(|p| {
-            let text = std::fs::read_to_string(p)?;
-            Ok::<FileSettings, anyhow::Error>(toml::from_str(&text)?)
-        })
-        .transpose()?
-        .unwrap_or_default()
-        .paths;
+    let paths = config::file_settings(config)?.paths;
     match cmd {
         RulesCommand::Check { rules, regions } => {
             let regions = config::region_files(&regions.unwrap_or(paths.regions))?;

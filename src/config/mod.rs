@@ -146,7 +146,7 @@ impl ConfigError {
     }
 
     /// toml's message already carries line, column and the offending key.
-    fn toml(file: &Path, _text: &str, e: &toml::de::Error) -> Self {
+    fn toml(file: &Path, e: &toml::de::Error) -> Self {
         Self::new(file, e.to_string().trim_end().to_owned())
     }
 }
@@ -171,6 +171,12 @@ impl Settings {
     }
 }
 
+/// `hmis.toml` alone (or `./hmis.toml` when present, else defaults), with `HMIS_`
+/// overrides: for commands that need its paths but no databases.
+pub fn file_settings(config: Option<&Path>) -> Result<FileSettings, ConfigError> {
+    load_file_settings(config, &env::hmis_vars())
+}
+
 fn load_file_settings(
     config: Option<&Path>,
     vars: &BTreeMap<String, String>,
@@ -178,7 +184,7 @@ fn load_file_settings(
     let default_path = Path::new("hmis.toml");
     let path = config.unwrap_or(default_path);
     let settings = match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::toml(path, &text, &e))?,
+        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::toml(path, &e))?,
         Err(e) if config.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
             FileSettings::default()
         }

@@ -63,8 +63,7 @@ pub fn load_dir(
 
 fn load_file(file: &Path, vars: &BTreeMap<String, String>) -> Result<RegionSettings, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|e| ConfigError::io(file, e))?;
-    let region: RegionSettings =
-        toml::from_str(&text).map_err(|e| ConfigError::toml(file, &text, &e))?;
+    let region: RegionSettings = toml::from_str(&text).map_err(|e| ConfigError::toml(file, &e))?;
     let prefix = format!(
         "HMIS_REGION_{}",
         region.name.to_uppercase().replace('-', "_")
