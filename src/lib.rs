@@ -13,8 +13,12 @@
 //! - [`auth`]: users, sessions (cookie or bearer), CSRF, login throttling.
 //! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
 //! - [`admin`]: the admin API for users, roles and the policy.
-//! - [`domain`]: parsed types (patient input, IDs that carry their region).
-//! - [`patients`]: the patients resource: its `router()`, handlers and SQL.
+//! - [`domain`]: parsed types (patient input, IDs that carry their region, health record
+//!   numbers, name keys and duplicate scoring).
+//! - [`patients`]: the patients resource: its `router()`, handlers and SQL; health record
+//!   numbers, the duplicate check at registration, merges.
+//! - [`clinical`]: what vital signs mean (codes, units, ranges). Pure.
+//! - [`observations`]: vital signs of a patient, their history, the summary, charts, alerts.
 //! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
@@ -30,12 +34,14 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod clinical;
 pub mod config;
 pub mod dbroles;
 pub mod dev;
 pub mod domain;
 pub mod http;
 pub mod migrate;
+pub mod observations;
 pub mod patients;
 pub mod pgcluster;
 pub mod routing;

@@ -78,9 +78,42 @@ pub async fn migrate_region(
             region.database_url, region.name, region.code
         ));
     }
+    if let Err(e) = backfill_name_keys(&pool).await {
+        pool.close().await;
+        return Err(format!("{}: name keys: {e}", region.database_url));
+    }
     let roles = crate::dbroles::ensure_region_roles(&pool, &region.name, pgadmin_password).await;
     pool.close().await;
     roles.map_err(|e| format!("{}: pgAdmin roles: {e}", region.database_url))
+}
+
+/// Patients written before the duplicate check existed get their name keys. The keys are
+/// computed by hmis ([`crate::domain::names`]), not in SQL, so a migration cannot.
+async fn backfill_name_keys(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    loop {
+        let rows: Vec<(uuid::Uuid, String, String)> = sqlx::query_as(
+            "SELECT id, given_name, family_name FROM patients
+             WHERE given_key IS NULL OR family_key IS NULL LIMIT 5000",
+        )
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let key = crate::domain::names::name_key;
+        let ids: Vec<_> = rows.iter().map(|r| r.0).collect();
+        let given: Vec<_> = rows.iter().map(|r| key(&r.1)).collect();
+        let family: Vec<_> = rows.iter().map(|r| key(&r.2)).collect();
+        sqlx::query(
+            "UPDATE patients p SET given_key = k.g, family_key = k.f
+             FROM unnest($1::uuid[], $2::text[], $3::text[]) AS k(id, g, f) WHERE p.id = k.id",
+        )
+        .bind(&ids)
+        .bind(&given)
+        .bind(&family)
+        .execute(pool)
+        .await?;
+    }
 }
 
 /// Creates the database if it is missing, then applies the migrations.

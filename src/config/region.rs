@@ -15,7 +15,8 @@ pub struct RegionSettings {
     pub name: String,
     /// Name shown to people (`Quthing`).
     pub display_name: String,
-    /// Stable number embedded in every patient ID created here (1 to 65535, unique).
+    /// Stable number embedded in every patient ID created here, and the first two digits
+    /// of its health record numbers (1 to 99, unique).
     pub code: u16,
     /// Districts whose patients live in this region, spelled as clinics write them.
     pub districts: Vec<String>,
@@ -92,8 +93,11 @@ fn validate(file: &Path, r: &RegionSettings) -> Result<(), ConfigError> {
             r.name
         ));
     }
-    if r.code == 0 {
-        return fail("code: must be between 1 and 65535".into());
+    if !(1..=99).contains(&r.code) {
+        return fail(
+            "code: must be between 1 and 99 (it is the first two digits of health record numbers)"
+                .into(),
+        );
     }
     if r.districts.is_empty() {
         return fail("districts: a region serves at least one district".into());

@@ -6,6 +6,7 @@
 
 mod seed;
 pub mod users;
+mod vitals;
 
 use crate::config::{DatabaseUrl, Settings};
 use crate::pgcluster::{Cluster, ClusterOptions, PgBinaries};

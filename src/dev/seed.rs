@@ -73,9 +73,20 @@ const VILLAGES: &[&str] = &[
     "Ha Moshebi",
 ];
 
-/// Seeds `total` patients, spread over all districts, into the regions that have none.
+/// Seeds `total` patients, spread over all districts, into the regions that have none,
+/// then weeks of vital signs for the patients of regions without any.
 pub async fn seed_empty_regions(settings: &Settings, total: usize) -> anyhow::Result<()> {
     let app = App::new(settings.clone()).await?;
+    patients(&app, total).await?;
+    let shards: Vec<_> = app.shards.iter().collect();
+    let readings = super::vitals::seed(&shards, chrono::Utc::now()).await?;
+    if readings > 0 {
+        tracing::info!(readings, "seeded demo vital signs");
+    }
+    Ok(())
+}
+
+async fn patients(app: &App, total: usize) -> anyhow::Result<()> {
     let mut empty = Vec::new();
     for shard in app.shards.iter() {
         let conn = shard.conn().await?;

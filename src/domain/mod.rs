@@ -2,7 +2,10 @@
 //! are parsed once into types that cannot hold a bad value, collecting every field's
 //! problem so that a clerk fixes a form in one round trip, not five.
 
+pub mod duplicates;
+pub mod hrn;
 pub mod ids;
+pub mod names;
 pub mod patient;
 pub mod text;
 

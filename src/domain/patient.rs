@@ -32,6 +32,10 @@ pub struct PatientInput {
     /// 8 digits for a Lesotho number, or `+` and the country code.
     pub phone: Option<String>,
     pub national_id: Option<String>,
+    /// At registration only: the IDs of the likely duplicates a 409 named that the clerk
+    /// checked and found to be other people. Registration goes ahead if no other
+    /// candidate turns up.
+    pub not_duplicate_of: Option<Vec<uuid::Uuid>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

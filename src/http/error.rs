@@ -42,6 +42,12 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     Unroutable(String),
+    /// Registration found records that may be the same person (`candidates` in the body).
+    #[error(
+        "this person may already be registered: check the candidates; if none of them is this \
+         person, send their IDs in not_duplicate_of"
+    )]
+    PossibleDuplicates(serde_json::Value),
     #[error(transparent)]
     Shard(#[from] ShardError),
     #[error("internal error")]
@@ -60,6 +66,10 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// For `possible-duplicates`: the records that may be this person, best match first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub candidates: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -100,6 +110,11 @@ impl ApiError {
                 "Unsupported media type",
             ),
             ApiError::Unroutable(_) => (S::UNPROCESSABLE_ENTITY, "unroutable", "No rule places it"),
+            ApiError::PossibleDuplicates(_) => (
+                S::CONFLICT,
+                "possible-duplicates",
+                "Possibly registered already",
+            ),
             ApiError::Shard(ShardError::Unavailable { .. }) => (
                 S::SERVICE_UNAVAILABLE,
                 "region-unavailable",
@@ -145,6 +160,10 @@ impl ApiError {
             detail,
             errors,
             region,
+            candidates: match self {
+                ApiError::PossibleDuplicates(c) => Some(c.clone()),
+                _ => None,
+            },
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn router(app: AppState) -> Router {
         .merge(crate::auth::handlers::router())
         .merge(crate::admin::router())
         .merge(crate::patients::router())
+        .merge(crate::observations::router())
         .merge(explain::router())
         .merge(health::router())
         .split_for_parts();
@@ -41,6 +42,8 @@ pub fn router(app: AppState) -> Router {
     .with_state(app)
     .layer(axum::Extension(BodyLimit(limit)))
     .layer(DefaultBodyLimit::max(limit))
+    // Clinics on slow links: JSON shrinks five- to tenfold under gzip.
+    .layer(tower_http::compression::CompressionLayer::new().gzip(true))
     .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
     .layer(
         TraceLayer::new_for_http()

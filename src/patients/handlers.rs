@@ -35,6 +35,10 @@ pub async fn create(
     let patient = parse(&app, &input)?;
     let shard = place(&app, &patient)?;
     authorize(&app, &actor, shard.name(), PATIENT, "create", None).await?;
+    let confirmed = input.not_duplicate_of.as_deref().unwrap_or_default();
+    let replay = key.as_deref().map(|k| (shard, k));
+    let unchecked =
+        super::duplicates::before_create(&app, &actor, &patient, confirmed, replay).await?;
     let id = PatientId::new(shard.settings.code).uuid();
     let hash = Sha256::digest(format!("{patient:?}")).to_vec();
     let line = actor.line(&app, shard.name(), "create").await;
@@ -45,7 +49,17 @@ pub async fn create(
         .map_err(db(shard))?;
     let identity = sees_identity(&app, &actor, shard.name()).await;
     match inserted {
-        Inserted::Created(row) => Ok(patient_response(StatusCode::CREATED, *row, shard, identity)),
+        Inserted::Created(row) => {
+            let mut response = patient_response(StatusCode::CREATED, *row, shard, identity);
+            if !unchecked.is_empty() {
+                let note = format!("incomplete; unchecked={}", unchecked.join(","));
+                let value = note.parse().expect("region names are ascii");
+                response
+                    .headers_mut()
+                    .insert("x-hmis-duplicate-check", value);
+            }
+            Ok(response)
+        }
         Inserted::Replayed {
             same_request: false,
             ..
@@ -114,11 +128,20 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (shard, id) = locate(&app, &id)?;
     authorize(&app, &actor, shard.name(), PATIENT, "update", Some(id)).await?;
+    if patch.not_duplicate_of.is_some() {
+        return Err(ApiError::field(
+            "not_duplicate_of",
+            "is for registration only",
+        ));
+    }
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let line = actor.line(&app, shard.name(), "update").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let current = live(repo::lock(&tx, id).await.map_err(db(shard))?, id)?;
+    if let Some(survivor) = current.merged_into {
+        return Err(crate::observations::merged(id, survivor));
+    }
     if current.version != expected {
         return Err(ApiError::PreconditionFailed {
             current: current.version,

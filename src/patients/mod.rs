@@ -2,8 +2,11 @@
 //! reads, updates and deletes by ID go to the one shard named inside the ID.
 
 mod audit_log;
+pub mod duplicates;
 mod handlers;
-mod http;
+mod hrn;
+pub mod http;
+mod merge;
 pub mod model;
 pub mod repo;
 mod search;
@@ -18,4 +21,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::create, search::search))
         .routes(routes!(handlers::get, handlers::update, handlers::delete))
         .routes(routes!(audit_log::audit_trail))
+        .routes(routes!(merge::merge))
+        .routes(routes!(merge::unmerge))
 }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 /// The columns every query returns, in the order [`PatientRow::from_row`] reads them.
 pub const COLUMNS: &str = "id, given_name, family_name, sex, birth_date, birth_date_estimated, \
-     district, village, facility, phone, national_id, version, created_at, updated_at, deleted_at";
+     district, village, facility, phone, national_id, version, created_at, updated_at, deleted_at, \
+     hrn, merged_into";
 
 /// A row of `patients`.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct PatientRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub hrn: String,
+    pub merged_into: Option<Uuid>,
 }
 
 impl PatientRow {
@@ -48,6 +51,8 @@ impl PatientRow {
             created_at: r.get(12),
             updated_at: r.get(13),
             deleted_at: r.get(14),
+            hrn: r.get(15),
+            merged_into: r.get(16),
         }
     }
 
@@ -64,6 +69,7 @@ impl PatientRow {
             facility: self.facility.clone(),
             phone: self.phone.clone(),
             national_id: self.national_id.clone(),
+            not_duplicate_of: None,
         }
     }
 
@@ -73,6 +79,7 @@ impl PatientRow {
         let shown = |v: Option<String>| v.filter(|_| identity);
         Patient {
             id: self.id,
+            hrn: self.hrn,
             region: region.to_owned(),
             given_name: shown(Some(self.given_name)),
             family_name: shown(Some(self.family_name)),
@@ -85,6 +92,7 @@ impl PatientRow {
             phone: shown(self.phone),
             national_id: shown(self.national_id),
             version: self.version,
+            merged_into: self.merged_into,
             created_at: local(self.created_at),
             updated_at: local(self.updated_at),
         }
@@ -95,6 +103,8 @@ impl PatientRow {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Patient {
     pub id: Uuid,
+    /// Health record number: printable, with a check digit (`011-000-0123`).
+    pub hrn: String,
     /// The region whose database holds the record.
     pub region: String,
     /// Absent for readers without the right to see who the patient is (planners).
@@ -109,6 +119,9 @@ pub struct Patient {
     pub phone: Option<String>,
     pub national_id: Option<String>,
     pub version: i32,
+    /// Set when a records clerk merged this record into another one (which to use now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<Uuid>,
     /// In the region's local time, with its offset.
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,

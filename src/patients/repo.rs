@@ -3,6 +3,7 @@
 
 use super::model::{COLUMNS, PatientRow};
 use crate::audit::{self, Line};
+use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
 use crate::shards::Conn;
 use deadpool_postgres::{GenericClient, Object};
@@ -63,11 +64,12 @@ pub async fn insert(
     }
     let sql = format!(
         "INSERT INTO patients (id, given_name, family_name, sex, birth_date, birth_date_estimated,
-             district, village, facility, phone, national_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+             district, village, facility, phone, national_id, given_key, family_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING {COLUMNS}"
     );
     let stmt = tx.prepare_cached(&sql).await?;
-    let row = tx.query_one(&stmt, &fields(&id, p)).await?;
+    let keys = name_keys(p);
+    let row = tx.query_one(&stmt, &fields(&id, p, &keys)).await?;
     audit::write(&tx, line, Some(id), "ok").await?;
     tx.commit().await?;
     Ok(Inserted::Created(Box::new(PatientRow::from_row(&row))))
@@ -75,8 +77,13 @@ pub async fn insert(
 
 type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
-/// $1 to $11 of the insert and the update: the ID, then every field of the patient.
-fn fields<'a>(id: &'a Uuid, p: &'a NewPatient) -> [Param<'a>; 11] {
+/// The spelling-variant keys the duplicate check looks names up by.
+fn name_keys(p: &NewPatient) -> [String; 2] {
+    [name_key(&p.given_name), name_key(&p.family_name)]
+}
+
+/// $1 to $13 of the insert and the update: the ID, every field of the patient, the keys.
+fn fields<'a>(id: &'a Uuid, p: &'a NewPatient, keys: &'a [String; 2]) -> [Param<'a>; 13] {
     [
         id,
         &p.given_name,
@@ -89,6 +96,8 @@ fn fields<'a>(id: &'a Uuid, p: &'a NewPatient) -> [Param<'a>; 11] {
         &p.facility,
         &p.phone,
         &p.national_id,
+        &keys[0],
+        &keys[1],
     ]
 }
 
@@ -107,11 +116,13 @@ pub async fn update(tx: &impl GenericClient, id: Uuid, p: &NewPatient) -> DbResu
     let sql = format!(
         "UPDATE patients SET given_name = $2, family_name = $3, sex = $4, birth_date = $5,
              birth_date_estimated = $6, district = $7, village = $8, facility = $9, phone = $10,
-             national_id = $11, version = version + 1, updated_at = now()
+             national_id = $11, given_key = $12, family_key = $13, version = version + 1,
+             updated_at = now()
          WHERE id = $1 RETURNING {COLUMNS}"
     );
     let stmt = tx.prepare_cached(&sql).await?;
-    let row = tx.query_one(&stmt, &fields(&id, p)).await?;
+    let keys = name_keys(p);
+    let row = tx.query_one(&stmt, &fields(&id, p, &keys)).await?;
     Ok(PatientRow::from_row(&row))
 }
 
@@ -139,7 +150,7 @@ pub struct Search {
 
 /// Which live patients a search matches ($1: any filter at all; $2 name prefixes; $3
 /// phone; $4 national ID; $5 patient ID).
-const MATCHES: &str = "deleted_at IS NULL AND (NOT $1 OR
+const MATCHES: &str = "deleted_at IS NULL AND merged_into IS NULL AND (NOT $1 OR
     (cardinality($2::text[]) > 0 AND (SELECT bool_and(lower(given_name) LIKE t || '%'
          OR lower(family_name) LIKE t || '%') FROM unnest($2::text[]) AS t))
     OR phone = $3 OR national_id = $4 OR id = $5)";
@@ -183,7 +194,7 @@ pub async fn search(conn: &impl Conn, s: &Search, line: &Line) -> DbResult<(Vec<
         )
         .await?;
     let total = match rows.first() {
-        Some(r) => r.get::<_, i64>(15),
+        Some(r) => r.get::<_, i64>(17),
         // A page past the end has no row to carry the total.
         None if s.offset > 0 => {
             let stmt = conn.prepared(&COUNT).await?;

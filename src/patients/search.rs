@@ -27,6 +27,10 @@ pub struct SearchParams {
     page: Option<u32>,
     /// Patients per page, 1 to 100. Default 20.
     size: Option<u32>,
+    /// A health record number (`011-000-0123`, dashes optional): finds the patient in
+    /// the region the number names, without `region`. A record merged into another
+    /// answers with the one it was merged into.
+    hrn: Option<String>,
 }
 
 /// Finds patients in one region, sorted by family name.
@@ -37,6 +41,9 @@ pub async fn search(
     actor: Actor,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Response, ApiError> {
+    if let Some(hrn) = params.hrn.as_deref() {
+        return super::hrn::find(&app, &actor, hrn).await;
+    }
     let shard = search_region(&app, params.region.as_deref())?;
     let (page, size) = (params.page.unwrap_or(1), params.size.unwrap_or(20));
     if page == 0 || page > 100_000 {

@@ -9,6 +9,7 @@ mod auth;
 mod authz_matrix;
 mod bad_input;
 mod cli;
+mod clinical;
 mod db_roles;
 mod placement;
 mod records;

@@ -29,7 +29,12 @@ async fn every_described_route_but_login_and_health_refuses_a_request_without_cr
                 public.push(format!("{method} {path}"));
                 continue;
             }
-            let concrete = path.replace("{id}", &id).replace("{username}", "admin");
+            let other = uuid::Uuid::now_v7().to_string();
+            let concrete = path
+                .replace("{id}", &id)
+                .replace("{username}", "admin")
+                .replace("{observation_id}", &other)
+                .replace("{alert_id}", &other);
             assert!(
                 !concrete.contains('{'),
                 "{path}: a path parameter this test does not know; teach it"

@@ -261,13 +261,32 @@ impl TestApp {
     }
 }
 
-/// A valid patient body for `district`.
+/// A valid patient body for `district`: a different person at every call (names and
+/// birth date spread by a counter), so that the duplicate check at registration never
+/// mistakes two test patients for one.
 pub fn patient(district: &str) -> Value {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    const SYLLABLES: [&str; 16] = [
+        "ba", "ko", "ne", "mo", "gu", "pa", "ro", "se", "tu", "ka", "vi", "zo", "fe", "ra", "xu",
+        "ta",
+    ];
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let word = |shift: u32, len: u32| -> String {
+        let w: String = (0..len)
+            .map(|i| SYLLABLES[((h >> (shift + 4 * i)) & 15) as usize])
+            .collect();
+        let mut c = w.chars();
+        c.next().unwrap().to_uppercase().chain(c).collect()
+    };
+    let birth = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap()
+        + chrono::Duration::days(((h >> 40) % 29_000) as i64);
     serde_json::json!({
-        "given_name": "Palesa",
-        "family_name": "Mokoena",
+        "given_name": word(0, 3),
+        "family_name": word(12, 4),
         "sex": "female",
-        "birth_date": "1990-04-12",
+        "birth_date": birth.to_string(),
         "district": district,
     })
 }

@@ -1,0 +1,38 @@
+//! `POST /api/v1/patients/{id}/alerts/{alert_id}/acknowledge`: a clinician has seen a
+//! critical value. The alert leaves the active list; who and when stay on it.
+
+use super::model::Alert;
+use super::{db, open};
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::http::{ApiError, Problem};
+use crate::patients::http::{REGION_HEADER, region_value};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+/// Acknowledges an alert. Acknowledging twice keeps the first acknowledgement.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/alerts/{alert_id}/acknowledge", tag = "observations",
+    params(("id" = String, Path), ("alert_id" = Uuid, Path)),
+    responses((status = 200, body = Alert), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn acknowledge(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path((id, alert)): Path<(String, Uuid)>,
+) -> Result<Response, ApiError> {
+    let (shard, pid) = open(&app, &actor, &id, "acknowledge").await?;
+    let line = actor.line(&app, shard.name(), "acknowledge alert").await;
+    let mut conn = shard.conn().await?;
+    let tx = conn.transaction().await.map_err(db(shard))?;
+    let tz = shard.settings.tz();
+    let acked = super::repo::acknowledge(&tx, pid, alert, actor.name(), tz)
+        .await
+        .map_err(db(shard))?
+        .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no alert {alert}")))?;
+    audit::write(&tx, &line, Some(pid), "ok")
+        .await
+        .map_err(db(shard))?;
+    tx.commit().await.map_err(db(shard))?;
+    Ok(([(REGION_HEADER, region_value(shard))], Json(acked)).into_response())
+}

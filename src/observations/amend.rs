@@ -1,0 +1,165 @@
+//! One observation with its history (`GET`), and its correction (`PATCH`): an amendment
+//! or a mark of entered-in-error, always with a reason. The earlier version goes to
+//! `observation_history` (a trigger does it), alerts follow the new value, and a BMI
+//! follows the weight or height it was computed from.
+
+use super::correction::{corrected, entered_in_error, follow_alerts, recompute_bmi};
+use super::model::{Observation, ObservationWithHistory};
+use super::repo;
+use super::{audit_read, db, open, writable};
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::clinical::vitals::{HEIGHT, WEIGHT};
+use crate::http::{ApiError, ApiJson, Problem};
+use crate::patients::http::{REGION_HEADER, if_match, region_value};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// One observation and every earlier version of it.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/observations/{observation_id}", tag = "observations",
+    params(("id" = String, Path), ("observation_id" = Uuid, Path)),
+    responses((status = 200, body = ObservationWithHistory), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path((id, obs)): Path<(String, Uuid)>,
+) -> Result<Response, ApiError> {
+    let (shard, pid) = open(&app, &actor, &id, "read").await?;
+    let tz = shard.settings.tz();
+    let found = shard
+        .read(|c| Box::pin(repo::with_history(c, pid, obs, tz)))
+        .await?;
+    let outcome = if found.is_some() { "ok" } else { "not_found" };
+    audit_read(&app, &actor, shard, "read observation", pid, outcome).await?;
+    let (observation, history) = found
+        .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no observation {obs}")))?;
+    let etag = format!("\"{}\"", observation.version);
+    let body = ObservationWithHistory {
+        observation,
+        history,
+    };
+    let headers = [
+        (HeaderName::from_static(REGION_HEADER), region_value(shard)),
+        (header::ETAG, etag.parse().expect("digits")),
+    ];
+    Ok((headers, Json(body)).into_response())
+}
+
+/// A correction. Give `reason` and either new `value`/`unit`/`taken_at`, or
+/// `status: "entered-in-error"`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendInput {
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+    pub taken_at: Option<String>,
+    /// Only `entered-in-error`.
+    pub status: Option<String>,
+    /// Why, for whoever reads the history (1 to 500 characters).
+    pub reason: Option<String>,
+}
+
+/// Corrects an observation; the earlier version stays in its history. Send `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/patients/{id}/observations/{observation_id}", tag = "observations",
+    request_body = AmendInput,
+    params(("id" = String, Path), ("observation_id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 200, body = Observation), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+pub async fn amend(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path((id, obs)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<AmendInput>,
+) -> Result<Response, ApiError> {
+    let (shard, pid) = open(&app, &actor, &id, "update").await?;
+    let (reason, error) = parse_amend(&input)?;
+    let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
+    let (tz, line) = (
+        shard.settings.tz(),
+        actor.line(&app, shard.name(), "update observation").await,
+    );
+    let mut conn = shard.conn().await?;
+    let tx = conn.transaction().await.map_err(db(shard))?;
+    let patient = writable(repo::lock_patient(&tx, pid).await.map_err(db(shard))?, pid)?;
+    let current = repo::lock(&tx, pid, obs, tz)
+        .await
+        .map_err(db(shard))?
+        .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no observation {obs}")))?;
+    check(&current, expected)?;
+    let change = if error {
+        entered_in_error(&current, actor.name(), &reason)
+    } else {
+        corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
+    };
+    let updated = repo::change(&tx, obs, &change.as_change(), tz)
+        .await
+        .map_err(db(shard))?;
+    follow_alerts(&tx, &current, &updated, tz)
+        .await
+        .map_err(db(shard))?;
+    if updated.code == WEIGHT || updated.code == HEIGHT {
+        recompute_bmi(&tx, pid, &updated, patient.birth_date, actor.name())
+            .await
+            .map_err(db(shard))?;
+    }
+    audit::write(&tx, &line, Some(pid), "ok")
+        .await
+        .map_err(db(shard))?;
+    tx.commit().await.map_err(db(shard))?;
+    let etag = format!("\"{}\"", updated.version);
+    let headers = [
+        (HeaderName::from_static(REGION_HEADER), region_value(shard)),
+        (header::ETAG, etag.parse().expect("digits")),
+    ];
+    Ok((headers, Json(updated)).into_response())
+}
+
+fn parse_amend(input: &AmendInput) -> Result<(String, bool), ApiError> {
+    let reason = input.reason.as_deref().map(str::trim).unwrap_or("");
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::field("reason", "say why, in 1 to 500 characters"));
+    }
+    let changes = input.value.is_some() || input.unit.is_some() || input.taken_at.is_some();
+    match input.status.as_deref() {
+        Some("entered-in-error") if changes => Err(ApiError::field(
+            "status",
+            "mark it entered-in-error, or correct value/unit/taken_at: not both",
+        )),
+        Some("entered-in-error") => Ok((reason.to_owned(), true)),
+        Some(other) => Err(ApiError::field(
+            "status",
+            format!("\"{other}\": the only status a correction sets is entered-in-error"),
+        )),
+        None if !changes => Err(ApiError::field(
+            "value",
+            "send the corrected value, unit or taken_at (or status entered-in-error)",
+        )),
+        None => Ok((reason.to_owned(), false)),
+    }
+}
+
+fn check(current: &Observation, expected: i32) -> Result<(), ApiError> {
+    if current.status == "entered-in-error" {
+        return Err(ApiError::Conflict(
+            "entered-in-error",
+            "this observation was entered in error; record a new one".into(),
+        ));
+    }
+    if current.derived {
+        return Err(ApiError::Conflict(
+            "derived",
+            "a BMI is computed: correct the weight or height it came from".into(),
+        ));
+    }
+    if current.version != expected {
+        return Err(ApiError::PreconditionFailed {
+            current: current.version,
+        });
+    }
+    Ok(())
+}

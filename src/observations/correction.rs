@@ -1,0 +1,159 @@
+//! What a correction writes: the new version of the observation (from the nurse's new
+//! value, or its mark of entered-in-error), the alerts that follow the new value, and the
+//! BMI that follows the weight or height it was computed from.
+
+use super::model::Observation;
+use super::repo::{self, Change};
+use crate::clinical::vitals::{self, BMI, WEIGHT};
+use crate::http::ApiError;
+use chrono::Utc;
+use chrono_tz::Tz;
+use deadpool_postgres::Transaction;
+use uuid::Uuid;
+
+/// An owned [`Change`].
+pub struct Owned {
+    value: f64,
+    unit: String,
+    entered: (f64, String),
+    flag: (&'static str, Option<String>),
+    status: &'static str,
+    taken_at: chrono::DateTime<Utc>,
+    by: String,
+    reason: String,
+}
+
+impl Owned {
+    pub fn as_change(&self) -> Change<'_> {
+        Change {
+            value: self.value,
+            unit: &self.unit,
+            entered_value: self.entered.0,
+            entered_unit: &self.entered.1,
+            flag: self.flag.0,
+            flag_reason: self.flag.1.as_deref(),
+            status: self.status,
+            taken_at: self.taken_at,
+            by: &self.by,
+            reason: &self.reason,
+        }
+    }
+}
+
+pub fn entered_in_error(o: &Observation, by: &str, reason: &str) -> Owned {
+    Owned {
+        value: o.value,
+        unit: o.unit.clone(),
+        entered: (o.entered_value, o.entered_unit.clone()),
+        flag: (flag_static(&o.flag), o.flag_reason.clone()),
+        status: "entered-in-error",
+        taken_at: o.taken_at.with_timezone(&Utc),
+        by: by.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+pub fn corrected(
+    o: &Observation,
+    input: &super::amend::AmendInput,
+    birth: chrono::NaiveDate,
+    by: &str,
+    reason: &str,
+) -> Result<Owned, ApiError> {
+    let taken_at = match input.taken_at.as_deref() {
+        Some(raw) => {
+            super::input::taken_at(raw, Utc::now()).map_err(|r| ApiError::field("taken_at", r))?
+        }
+        None => o.taken_at.with_timezone(&Utc),
+    };
+    let value = input.value.unwrap_or(o.entered_value);
+    let unit = input.unit.clone().unwrap_or_else(|| o.entered_unit.clone());
+    let age = vitals::age_days(birth, taken_at.date_naive());
+    let m = vitals::measure(&o.code, value, &unit, age).map_err(|e| {
+        let field = match e.part {
+            vitals::Part::Unit => "unit",
+            _ => "value",
+        };
+        ApiError::field(field, e.reason)
+    })?;
+    Ok(Owned {
+        value: m.value,
+        unit: m.unit.to_owned(),
+        entered: (value, unit),
+        flag: (m.flag.as_str(), m.reason),
+        status: "amended",
+        taken_at,
+        by: by.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
+fn flag_static(flag: &str) -> &'static str {
+    match flag {
+        "low" => "low",
+        "high" => "high",
+        "critical" => "critical",
+        _ => "normal",
+    }
+}
+
+/// An alert stands only while its value does: a corrected or withdrawn critical value
+/// ends its alert, a corrected value that is critical raises one.
+pub async fn follow_alerts(
+    tx: &Transaction<'_>,
+    before: &Observation,
+    after: &Observation,
+    tz: Tz,
+) -> Result<(), tokio_postgres::Error> {
+    if before.flag == "critical" {
+        let why = if after.status == "entered-in-error" {
+            "entered-in-error"
+        } else {
+            "amended"
+        };
+        repo::resolve_alerts(tx, before.id, why).await?;
+    }
+    if after.flag == "critical" && after.status != "entered-in-error" {
+        repo::raise_alert(tx, after, tz).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes (or withdraws) the BMI of the set whose weight or height changed.
+pub async fn recompute_bmi(
+    tx: &Transaction<'_>,
+    patient: Uuid,
+    changed: &Observation,
+    birth: chrono::NaiveDate,
+    by: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let Some(bmi) = repo::in_set(tx, changed.set_id, BMI).await? else {
+        return Ok(());
+    };
+    let taken_at = bmi.taken_at.with_timezone(&Utc);
+    let weight = repo::in_set(tx, changed.set_id, WEIGHT).await?;
+    let weight = weight
+        .filter(|w| w.status != "entered-in-error")
+        .map(|w| w.value);
+    let height = repo::height_at(tx, patient, taken_at).await?;
+    let reason = format!("recomputed: {} {}", changed.name, changed.status);
+    let owned = match (weight, height) {
+        (Some(w), Some(h)) => {
+            let m = vitals::bmi(w, h, vitals::age_days(birth, taken_at.date_naive()));
+            Owned {
+                value: m.value,
+                unit: m.unit.to_owned(),
+                entered: (m.value, m.unit.to_owned()),
+                flag: (m.flag.as_str(), m.reason),
+                status: "amended",
+                taken_at,
+                by: by.to_owned(),
+                reason,
+            }
+        }
+        _ => entered_in_error(&bmi, by, &reason),
+    };
+    repo::change(tx, bmi.id, &owned.as_change(), Tz::UTC)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,98 @@
+//! Vital signs: `/api/v1/patients/{id}/observations`, the patient's summary and alerts.
+//! Observations are placed by the routing rules' `follow` rule, in the region of their
+//! patient; every read is audited as a read of the patient's record; nothing is ever
+//! overwritten (amendments keep the earlier versions, see `observation_history`).
+
+mod alerts;
+mod amend;
+mod correction;
+pub mod input;
+pub mod model;
+mod record;
+pub mod repo;
+pub mod report;
+mod view;
+
+use crate::app::{App, AppState};
+use crate::audit::Actor;
+use crate::authz::kinds::OBSERVATION;
+use crate::http::{ApiError, record_route};
+use crate::patients::http::{authorize, locate};
+use crate::routing::Record;
+use crate::shards::{Shard, ShardError};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(record::record, view::chart))
+        .routes(routes!(amend::get, amend::amend))
+        .routes(routes!(view::summary))
+        .routes(routes!(alerts::acknowledge))
+}
+
+/// The shard the rules place a patient's observations in, after checking that the actor
+/// may `action` observations there.
+async fn open<'a>(
+    app: &'a std::sync::Arc<App>,
+    actor: &Actor,
+    patient: &str,
+    action: &'static str,
+) -> Result<(&'a Shard, Uuid), ApiError> {
+    let (_, id) = locate(app, patient)?;
+    let record = Record::new("observation").with("patient_id", id.to_string());
+    let resolve = |e: &str, id: &str| app.resolve_parent(e, id);
+    let routed = app.rules.route(&record, &resolve)?;
+    record_route(&routed.region, Some(&routed.rule));
+    let shard = app
+        .shards
+        .get(&routed.region)
+        .ok_or_else(|| ApiError::NotFound(format!("no patient with ID {id}")))?;
+    authorize(app, actor, shard.name(), OBSERVATION, action, Some(id)).await?;
+    Ok((shard, id))
+}
+
+/// A patient whose record can take new observations: not missing, deleted or merged.
+fn writable(state: Option<repo::PatientState>, id: Uuid) -> Result<repo::PatientState, ApiError> {
+    match state {
+        None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
+        Some(s) if s.deleted => Err(ApiError::Gone(format!("patient {id} was deleted"))),
+        Some(s) => match s.merged_into {
+            Some(survivor) => Err(merged(id, survivor)),
+            None => Ok(s),
+        },
+    }
+}
+
+pub fn merged(id: Uuid, survivor: Uuid) -> ApiError {
+    ApiError::Conflict(
+        "merged",
+        format!("patient {id} was merged into {survivor}: use /api/v1/patients/{survivor}"),
+    )
+}
+
+/// Writes a read's audit line through the region's writer before the answer goes out.
+async fn audit_read(
+    app: &App,
+    actor: &Actor,
+    shard: &Shard,
+    action: &str,
+    id: Uuid,
+    outcome: &'static str,
+) -> Result<(), ApiError> {
+    let line = actor.line(app, shard.name(), action).await;
+    shard
+        .audit
+        .record(line, Some(id), outcome)
+        .await
+        .map_err(|reason| {
+            ApiError::Shard(ShardError::Unavailable {
+                region: shard.name().to_owned(),
+                reason,
+            })
+        })
+}
+
+fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
+    crate::patients::http::db(shard)
+}

@@ -1,0 +1,229 @@
+//! The patient report: `GET /api/v1/patients/{id}/summary` and the chart query
+//! `GET /api/v1/patients/{id}/observations?code=...&from=...&to=...`. Both are reads of the
+//! patient's record, audited before they answer.
+
+use super::report::{self, Point, Summary};
+use super::{audit_read, merged, open};
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::clinical::vitals::{self, BP_PANEL, DIASTOLIC, SYSTOLIC};
+use crate::http::{ApiError, ApiQuery, Problem};
+use crate::patients::http::{REGION_HEADER, live, region_value};
+use crate::patients::repo as patients;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The latest value of each vital sign with its flag and time, the active alerts, counts.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/summary", tag = "observations",
+    params(("id" = String, Path, description = "patient ID")),
+    responses((status = 200, body = Summary), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 410, body = Problem)))]
+pub async fn summary(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (shard, pid) = open(&app, &actor, &id, "read").await?;
+    let tz = shard.settings.tz();
+    let (patient, (latest, alerts, counts)) = shard
+        .read(|c| {
+            Box::pin(
+                async move { tokio::try_join!(patients::get(c, pid), report::summary(c, pid, tz)) },
+            )
+        })
+        .await?;
+    let outcome = if patient.is_some() { "ok" } else { "not_found" };
+    audit_read(&app, &actor, shard, "read summary", pid, outcome).await?;
+    let patient = live(patient, pid)?;
+    if let Some(survivor) = patient.merged_into {
+        return Err(merged(pid, survivor));
+    }
+    let body = Summary {
+        patient_id: pid,
+        region: shard.name().to_owned(),
+        latest,
+        alerts,
+        counts,
+    };
+    Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
+}
+
+/// Chart parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChartParams {
+    /// LOINC codes, comma-separated (`8867-4,2708-6`); `85354-9` means both blood pressures.
+    code: Option<String>,
+    /// Start (inclusive): a time with offset or a date. Default: the beginning.
+    from: Option<String>,
+    /// End (exclusive): a time with offset or a date (the whole day). Default: now.
+    to: Option<String>,
+    /// At most this many points per code, 2 to 1000. Default 200. Longer ranges are
+    /// averaged into equal time buckets.
+    points: Option<i32>,
+}
+
+/// One code's points.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Series {
+    pub code: String,
+    pub name: &'static str,
+    pub unit: &'static str,
+    /// Readings in the range; more than `points.len()` when downsampled.
+    pub total: i64,
+    pub downsampled: bool,
+    pub points: Vec<Point>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Chart {
+    pub patient_id: Uuid,
+    pub region: String,
+    pub series: Vec<Series>,
+}
+
+/// Readings of some vital signs over time, for a chart, at most `points` per code.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/observations", tag = "observations",
+    params(("id" = String, Path, description = "patient ID"), ChartParams),
+    responses((status = 200, body = Chart), (status = 400, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn chart(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<ChartParams>,
+) -> Result<Response, ApiError> {
+    let (shard, pid) = open(&app, &actor, &id, "read").await?;
+    let tz = shard.settings.tz();
+    let (codes, range, points) = chart_params(&params, Utc::now(), tz)?;
+    let (patient, rows) = shard
+        .read(|c| {
+            let codes = codes.clone();
+            Box::pin(async move {
+                tokio::try_join!(
+                    patients::get(c, pid),
+                    report::chart(c, pid, &codes, range, points, tz)
+                )
+            })
+        })
+        .await?;
+    let outcome = if patient.is_some() { "ok" } else { "not_found" };
+    audit_read(&app, &actor, shard, "read observations", pid, outcome).await?;
+    if let Some(survivor) = live(patient, pid)?.merged_into {
+        return Err(merged(pid, survivor));
+    }
+    let mut series: Vec<Series> = codes.iter().map(|c| empty_series(c)).collect();
+    for (code, total, point) in rows {
+        if let Some(s) = series.iter_mut().find(|s| s.code == code) {
+            s.total = total;
+            s.points.push(point);
+        }
+    }
+    for s in &mut series {
+        s.downsampled = s.total > s.points.len() as i64;
+    }
+    let body = Chart {
+        patient_id: pid,
+        region: shard.name().to_owned(),
+        series,
+    };
+    Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
+}
+
+fn empty_series(code: &str) -> Series {
+    let def = vitals::def(code);
+    Series {
+        code: code.to_owned(),
+        name: def.map_or("unknown", |d| d.name),
+        unit: def.map_or("", |d| d.unit),
+        total: 0,
+        downsampled: false,
+        points: Vec::new(),
+    }
+}
+
+type Range = (DateTime<Utc>, DateTime<Utc>);
+
+/// Parses the chart's parameters: known codes, a range that ends after it starts, a point
+/// budget a phone can afford.
+pub fn chart_params(
+    p: &ChartParams,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<(Vec<String>, Range, i32), ApiError> {
+    let raw = p.code.as_deref().unwrap_or("").trim();
+    if raw.is_empty() {
+        return Err(bad(
+            "code",
+            "name at least one LOINC code, e.g. code=8867-4",
+        ));
+    }
+    let mut codes: Vec<String> = Vec::new();
+    for code in raw.split(',').map(str::trim) {
+        let expanded: &[&str] = if code == BP_PANEL {
+            &[SYSTOLIC, DIASTOLIC]
+        } else {
+            &[code]
+        };
+        for c in expanded {
+            if vitals::def(c).is_none() {
+                return Err(bad(
+                    "code",
+                    &format!("{c} is not a vital sign hmis records"),
+                ));
+            }
+            if !codes.iter().any(|k| k == c) {
+                codes.push((*c).to_owned());
+            }
+        }
+    }
+    let from = match p.from.as_deref() {
+        // PostgreSQL's timestamps start in 4713 BC; chrono's earliest is out of its range.
+        None => DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).expect("1900-01-01"),
+        Some(raw) => bound(raw, false, tz).map_err(|r| bad("from", &r))?,
+    };
+    let to = match p.to.as_deref() {
+        None => now + chrono::Duration::minutes(5),
+        Some(raw) => bound(raw, true, tz).map_err(|r| bad("to", &r))?,
+    };
+    if to <= from {
+        return Err(bad("to", "must be after from"));
+    }
+    let points = p.points.unwrap_or(200);
+    if !(2..=1000).contains(&points) {
+        return Err(bad("points", "must be between 2 and 1000"));
+    }
+    Ok((codes, (from, to), points))
+}
+
+/// A time with its offset, or a date in the region's time zone (as `to`: the whole day).
+fn bound(raw: &str, end: bool, tz: Tz) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(raw.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("\"{raw}\" is neither a date (2026-11-23) nor a time with offset"))?;
+    let day = if end {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    midnight
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("{raw} has no midnight in the region's time zone"))
+}
+
+fn bad(field: &str, detail: &str) -> ApiError {
+    ApiError::BadRequest {
+        field: Some(field.into()),
+        detail: detail.into(),
+    }
+}

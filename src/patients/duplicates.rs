@@ -1,0 +1,205 @@
+//! The duplicate check at registration: before a patient is created, the regions the clerk
+//! may read are asked in parallel for likely matches (spelling variants of the names, a
+//! close birth date, the same phone or national ID). Each region narrows its candidates
+//! with indexed keys; [`crate::domain::duplicates`] scores them here. Every candidate
+//! shown is a read of a patient record, and is audited in its region.
+
+use super::model::{COLUMNS, Patient, PatientRow};
+use crate::app::App;
+use crate::audit::Actor;
+use crate::authz::{Relation, kinds};
+use crate::domain::duplicates::{self, Person};
+use crate::domain::names::name_key;
+use crate::domain::patient::NewPatient;
+use crate::shards::{Conn, Shard};
+use chrono::{Datelike, NaiveDate};
+use futures_util::future::join_all;
+use serde::Serialize;
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+/// A record that may be the person being registered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    #[serde(flatten)]
+    pub patient: Patient,
+    /// 0 to 1.
+    pub score: f64,
+    /// What matched, in words.
+    pub reasons: Vec<String>,
+}
+
+/// What the check found, and which regions it could not ask.
+pub struct Found {
+    pub candidates: Vec<Candidate>,
+    pub unchecked: Vec<String>,
+}
+
+/// The most candidates shown: a clerk reads them one by one.
+const SHOWN: usize = 10;
+
+/// Live, unmerged patients sharing a key: national ID, phone, a name key with a birth
+/// date within five years (estimated ages are rough), or a birth date within a year (or
+/// with day and month swapped) and the first letters of a name.
+static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM patients
+         WHERE deleted_at IS NULL AND merged_into IS NULL AND (
+               national_id = $1 OR phone = $2
+            OR ((family_key IN ($3, $4) OR given_key IN ($3, $4))
+                AND birth_date BETWEEN $5::date - 1830 AND $5::date + 1830)
+            OR ((birth_date BETWEEN $5::date - 366 AND $5::date + 366 OR birth_date = $6)
+                AND (left(family_key, 2) IN (left($3, 2), left($4, 2))
+                     OR left(given_key, 2) IN (left($3, 2), left($4, 2)))))
+         LIMIT 500"
+    )
+});
+
+/// Asks every region the actor may read patients' identities in.
+pub async fn find(app: &App, actor: &Actor, p: &NewPatient, skip: &[Uuid]) -> Found {
+    let mut regions = Vec::new();
+    for shard in app.shards.iter() {
+        if may_see(app, actor, shard.name()).await {
+            regions.push(shard);
+        }
+    }
+    let asked = join_all(regions.iter().map(|s| in_region(app, actor, s, p, skip))).await;
+    let mut found = Found {
+        candidates: Vec::new(),
+        unchecked: Vec::new(),
+    };
+    for (shard, result) in regions.iter().zip(asked) {
+        match result {
+            Ok(mut c) => found.candidates.append(&mut c),
+            Err(_) => found.unchecked.push(shard.name().to_owned()),
+        }
+    }
+    found.candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    found.candidates.truncate(SHOWN);
+    found
+}
+
+async fn may_see(app: &App, actor: &Actor, region: &str) -> bool {
+    let allowed = |kind| {
+        app.authz
+            .allowed(actor.name(), region, kind, "read", Relation::None)
+    };
+    allowed(kinds::PATIENT).await && allowed(kinds::PATIENT_IDENTITY).await
+}
+
+async fn in_region(
+    app: &App,
+    actor: &Actor,
+    shard: &Shard,
+    p: &NewPatient,
+    skip: &[Uuid],
+) -> Result<Vec<Candidate>, crate::shards::ShardError> {
+    let keys = [name_key(&p.given_name), name_key(&p.family_name)];
+    let swapped = swapped(p.birth_date);
+    let rows = shard
+        .read(|c| {
+            let (keys, p) = (keys.clone(), p.clone());
+            Box::pin(async move { query(c, &p, &keys, swapped).await })
+        })
+        .await?;
+    let new = Person {
+        given_name: &p.given_name,
+        family_name: &p.family_name,
+        birth_date: p.birth_date,
+        phone: p.phone.as_deref(),
+        national_id: p.national_id.as_deref(),
+    };
+    let mut out = Vec::new();
+    for row in rows.into_iter().filter(|r| !skip.contains(&r.id)) {
+        let existing = Person {
+            given_name: &row.given_name,
+            family_name: &row.family_name,
+            birth_date: row.birth_date,
+            phone: row.phone.as_deref(),
+            national_id: row.national_id.as_deref(),
+        };
+        if let Some(m) = duplicates::compare(&new, &existing) {
+            let line = actor.line(app, shard.name(), "duplicate check").await;
+            // Shown only once its audit line is written.
+            if shard.audit.record(line, Some(row.id), "ok").await.is_err() {
+                continue;
+            }
+            out.push(Candidate {
+                patient: row.into_api(shard.name(), shard.settings.tz(), true),
+                score: m.score,
+                reasons: m.reasons,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn query(
+    c: &impl Conn,
+    p: &NewPatient,
+    keys: &[String; 2],
+    swapped: Option<NaiveDate>,
+) -> Result<Vec<PatientRow>, tokio_postgres::Error> {
+    let stmt = c.prepared(&CANDIDATES).await?;
+    let rows = c
+        .client()
+        .query(
+            &stmt,
+            &[
+                &p.national_id,
+                &p.phone,
+                &keys[0],
+                &keys[1],
+                &p.birth_date,
+                &swapped,
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(PatientRow::from_row).collect())
+}
+
+/// The birth date with day and month swapped, when that is a different valid date.
+fn swapped(d: NaiveDate) -> Option<NaiveDate> {
+    (d.day() <= 12 && d.day() != d.month())
+        .then(|| NaiveDate::from_ymd_opt(d.year(), d.day(), d.month()))
+        .flatten()
+}
+
+/// The check a create runs: nothing when the request is a retry of a create that already
+/// happened (its own record would look like a duplicate), 409 with the candidates when
+/// any, otherwise the regions that could not be asked.
+pub async fn before_create(
+    app: &App,
+    actor: &Actor,
+    p: &NewPatient,
+    confirmed: &[Uuid],
+    key: Option<(&Shard, &str)>,
+) -> Result<Vec<String>, crate::http::ApiError> {
+    if key_used(key).await? {
+        return Ok(Vec::new());
+    }
+    let found = find(app, actor, p, confirmed).await;
+    if found.candidates.is_empty() {
+        return Ok(found.unchecked);
+    }
+    // A concurrent retry may have created the record meanwhile: the key and the patient
+    // commit together, so a candidate that is that record means the key is now taken.
+    if key_used(key).await? {
+        return Ok(Vec::new());
+    }
+    let candidates = serde_json::to_value(&found.candidates).map_err(anyhow::Error::from)?;
+    Err(crate::http::ApiError::PossibleDuplicates(candidates))
+}
+
+async fn key_used(key: Option<(&Shard, &str)>) -> Result<bool, crate::shards::ShardError> {
+    let Some((shard, key)) = key else {
+        return Ok(false);
+    };
+    let conn = shard.conn().await?;
+    let sql = "SELECT 1 FROM idempotency_keys WHERE key = $1";
+    let used = conn
+        .query_opt(sql, &[&key])
+        .await
+        .map_err(|e| shard.fail(e))?;
+    Ok(used.is_some())
+}

@@ -1,0 +1,82 @@
+//! `GET /api/v1/patients?hrn=...`: a patient by health record number. The number names its
+//! region in its first two digits, so exactly one shard is asked, whatever region the
+//! clerk works in; the check digit catches a mistyped or swapped digit before any.
+
+use super::http::{REGION_HEADER, authorize, region_value, sees_identity};
+use super::model::{COLUMNS, PatientPage, PatientRow};
+use crate::app::App;
+use crate::audit::Actor;
+use crate::authz::kinds::PATIENT;
+use crate::domain::hrn::Hrn;
+use crate::http::{ApiError, record_route};
+use crate::shards::{Conn, ShardError};
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use std::sync::LazyLock;
+
+/// The live patient with the number, or the record it was merged into.
+static BY_HRN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM patients WHERE deleted_at IS NULL AND id =
+             (SELECT coalesce(merged_into, id) FROM patients WHERE hrn = $1)"
+    )
+});
+
+pub async fn find(
+    app: &std::sync::Arc<App>,
+    actor: &Actor,
+    raw: &str,
+) -> Result<Response, ApiError> {
+    let hrn: Hrn = raw
+        .parse()
+        .map_err(|e: crate::domain::hrn::HrnError| ApiError::field("hrn", e.to_string()))?;
+    let shard = app
+        .shards
+        .by_code(u16::from(hrn.region_code()))
+        .ok_or_else(|| {
+            ApiError::field(
+                "hrn",
+                format!(
+                    "no region has code {:02}: check the number",
+                    hrn.region_code()
+                ),
+            )
+        })?;
+    record_route(shard.name(), None);
+    authorize(app, actor, shard.name(), PATIENT, "read", None).await?;
+    let text = hrn.to_string();
+    let row = shard
+        .read(|c| {
+            let text = text.clone();
+            Box::pin(async move {
+                let stmt = c.prepared(&BY_HRN).await?;
+                let row = c.client().query_opt(&stmt, &[&text]).await?;
+                Ok(row.as_ref().map(PatientRow::from_row))
+            })
+        })
+        .await?;
+    if let Some(r) = &row {
+        let line = actor.line(app, shard.name(), "search").await;
+        shard
+            .audit
+            .record(line, Some(r.id), "ok")
+            .await
+            .map_err(|reason| ShardError::Unavailable {
+                region: shard.name().to_owned(),
+                reason,
+            })?;
+    }
+    let identity = sees_identity(app, actor, shard.name()).await;
+    let items: Vec<_> = row
+        .into_iter()
+        .map(|r| r.into_api(shard.name(), shard.settings.tz(), identity))
+        .collect();
+    let body = PatientPage {
+        region: shard.name().to_owned(),
+        total: items.len() as i64,
+        items,
+        page: 1,
+        size: 1,
+    };
+    Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
+}

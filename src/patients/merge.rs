@@ -1,0 +1,220 @@
+//! Merging two records of the same person, and undoing it. A merge moves no row: the
+//! duplicate points at the record that keeps going (`merged_into`), reads of that record
+//! include the duplicate's observations and alerts, and `patient_merges` keeps who merged,
+//! why, and who undid it. Both records must be in the same region: moving one is a
+//! transfer first.
+
+use super::http::{REGION_HEADER, authorize, db, live, locate, region_value};
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::authz::kinds::PATIENT;
+use crate::http::{ApiError, ApiJson, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeInput {
+    /// The record to fold into this one.
+    pub duplicate: Option<Uuid>,
+    /// Why (1 to 500 characters), for whoever reads the history.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmergeInput {
+    pub reason: Option<String>,
+}
+
+/// A merge, and its undoing when it was undone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Merge {
+    pub id: Uuid,
+    pub survivor_id: Uuid,
+    pub duplicate_id: Uuid,
+    pub region: String,
+    pub reason: String,
+    pub merged_by: String,
+    pub merged_at: DateTime<FixedOffset>,
+    pub undone_by: Option<String>,
+    pub undone_at: Option<DateTime<FixedOffset>>,
+    pub undo_reason: Option<String>,
+}
+
+const MERGE_COLUMNS: &str = "id, survivor_id, duplicate_id, reason, merged_by, merged_at, \
+    undone_by, undone_at, undo_reason";
+
+/// Folds `duplicate` into the patient `{id}` (records clerks). Reversible.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/merge", tag = "patients", request_body = MergeInput,
+    params(("id" = String, Path, description = "the record that keeps going")),
+    responses((status = 201, body = Merge), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn merge(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<MergeInput>,
+) -> Result<Response, ApiError> {
+    let (shard, survivor) = locate(&app, &id)?;
+    authorize(&app, &actor, shard.name(), PATIENT, "merge", Some(survivor)).await?;
+    let reason = reason(input.reason.as_deref())?;
+    let duplicate = input
+        .duplicate
+        .ok_or_else(|| ApiError::field("duplicate", "is required"))?;
+    if duplicate == survivor {
+        return Err(ApiError::field("duplicate", "is the record itself"));
+    }
+    let other = locate(&app, &duplicate.to_string())?.0;
+    if other.name() != shard.name() {
+        return Err(ApiError::Conflict(
+            "different-regions",
+            format!(
+                "{duplicate} is in region {}: transfer it to {} first",
+                other.name(),
+                shard.name()
+            ),
+        ));
+    }
+    let line = actor.line(&app, shard.name(), "merge").await;
+    let mut conn = shard.conn().await?;
+    let tx = conn.transaction().await.map_err(db(shard))?;
+    // Locked in ID order, so that two clerks merging the same pair both ways cannot deadlock.
+    let (a, b) = (survivor.min(duplicate), survivor.max(duplicate));
+    let first = live(super::repo::lock(&tx, a).await.map_err(db(shard))?, a)?;
+    let second = live(super::repo::lock(&tx, b).await.map_err(db(shard))?, b)?;
+    for row in [&first, &second] {
+        if let Some(into) = row.merged_into {
+            return Err(crate::observations::merged(row.id, into));
+        }
+    }
+    if has_merged_into_it(&tx, duplicate)
+        .await
+        .map_err(db(shard))?
+    {
+        return Err(ApiError::Conflict(
+            "has-merged-records",
+            format!("records were merged into {duplicate}: undo those merges first"),
+        ));
+    }
+    let sql = format!(
+        "WITH p AS (UPDATE patients SET merged_into = $2, version = version + 1, updated_at = now()
+                    WHERE id = $3)
+         INSERT INTO patient_merges (id, survivor_id, duplicate_id, reason, merged_by)
+         VALUES ($1, $2, $3, $4, $5) RETURNING {MERGE_COLUMNS}"
+    );
+    let row = tx
+        .query_one(
+            &sql,
+            &[
+                &Uuid::now_v7(),
+                &survivor,
+                &duplicate,
+                &reason,
+                &actor.name(),
+            ],
+        )
+        .await
+        .map_err(db(shard))?;
+    for id in [survivor, duplicate] {
+        audit::write(&tx, &line, Some(id), "ok")
+            .await
+            .map_err(db(shard))?;
+    }
+    tx.commit().await.map_err(db(shard))?;
+    Ok(answer(StatusCode::CREATED, &row, shard))
+}
+
+/// Undoes the merge of the record `{id}` into another: both records stand apart again,
+/// each with its own observations.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/unmerge", tag = "patients", request_body = UnmergeInput,
+    params(("id" = String, Path, description = "the record that was merged into another")),
+    responses((status = 200, body = Merge), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn unmerge(
+    State(app): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UnmergeInput>,
+) -> Result<Response, ApiError> {
+    let (shard, duplicate) = locate(&app, &id)?;
+    authorize(
+        &app,
+        &actor,
+        shard.name(),
+        PATIENT,
+        "merge",
+        Some(duplicate),
+    )
+    .await?;
+    let reason = reason(input.reason.as_deref())?;
+    let line = actor.line(&app, shard.name(), "unmerge").await;
+    let mut conn = shard.conn().await?;
+    let tx = conn.transaction().await.map_err(db(shard))?;
+    let row = live(
+        super::repo::lock(&tx, duplicate).await.map_err(db(shard))?,
+        duplicate,
+    )?;
+    let Some(survivor) = row.merged_into else {
+        return Err(ApiError::Conflict(
+            "not-merged",
+            format!("{duplicate} is not merged into another record"),
+        ));
+    };
+    let sql = format!(
+        "WITH p AS (UPDATE patients SET merged_into = NULL, version = version + 1, updated_at = now()
+                    WHERE id = $1)
+         UPDATE patient_merges SET undone_by = $2, undone_at = now(), undo_reason = $3
+         WHERE duplicate_id = $1 AND undone_at IS NULL RETURNING {MERGE_COLUMNS}"
+    );
+    let row = tx
+        .query_one(&sql, &[&duplicate, &actor.name(), &reason])
+        .await
+        .map_err(db(shard))?;
+    for id in [survivor, duplicate] {
+        audit::write(&tx, &line, Some(id), "ok")
+            .await
+            .map_err(db(shard))?;
+    }
+    tx.commit().await.map_err(db(shard))?;
+    Ok(answer(StatusCode::OK, &row, shard))
+}
+
+fn reason(raw: Option<&str>) -> Result<String, ApiError> {
+    let r = raw.map(str::trim).unwrap_or("");
+    if r.is_empty() || r.chars().count() > 500 {
+        return Err(ApiError::field("reason", "say why, in 1 to 500 characters"));
+    }
+    Ok(r.to_owned())
+}
+
+async fn has_merged_into_it(
+    tx: &impl GenericClient,
+    id: Uuid,
+) -> Result<bool, tokio_postgres::Error> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM patients WHERE merged_into = $1)";
+    Ok(tx.query_one(sql, &[&id]).await?.get(0))
+}
+
+fn answer(status: StatusCode, r: &tokio_postgres::Row, shard: &crate::shards::Shard) -> Response {
+    let local = |t: DateTime<Utc>| t.with_timezone(&shard.settings.tz()).fixed_offset();
+    let body = Merge {
+        id: r.get(0),
+        survivor_id: r.get(1),
+        duplicate_id: r.get(2),
+        region: shard.name().to_owned(),
+        reason: r.get(3),
+        merged_by: r.get(4),
+        merged_at: local(r.get(5)),
+        undone_by: r.get(6),
+        undone_at: r.get::<_, Option<DateTime<Utc>>>(7).map(local),
+        undo_reason: r.get(8),
+    };
+    (status, [(REGION_HEADER, region_value(shard))], Json(body)).into_response()
+}
