@@ -20,6 +20,8 @@ pub struct App {
     pub central: sqlx::PgPool,
     pub sessions: crate::auth::sessions::Sessions,
     pub authz: crate::authz::Authz,
+    /// Patients who moved region: their ID still names the old one.
+    pub forwarding: crate::transfer::Forwarding,
 }
 
 impl App {
@@ -42,7 +44,13 @@ impl App {
             absolute: chrono::Duration::seconds(auth.session_seconds),
             idle: chrono::Duration::seconds(auth.idle_seconds),
         };
+        let forwarding = crate::transfer::Forwarding::default();
+        if let Err(e) = forwarding.reload(&central).await {
+            // The listener reloads it once the central database answers.
+            tracing::warn!(error = %e, "could not load patient forwarding yet");
+        }
         Ok(App {
+            forwarding,
             rules: settings.rules.clone(),
             sessions: crate::auth::sessions::Sessions::new(central.clone(), limits),
             authz: crate::authz::Authz::from_central(central.clone()).await,
@@ -65,15 +73,22 @@ impl App {
             .unwrap_or_else(|| now.date_naive())
     }
 
-    /// The shard holding a patient: the region code inside the ID, no lookup.
+    /// The shard holding a patient: the region code inside the ID, unless the patient
+    /// moved (an in-memory map, no lookup round trip).
     pub fn shard_of(&self, id: PatientId) -> Option<&Shard> {
+        if let Some(region) = self.forwarding.region_of(&id.uuid()) {
+            return self.shards.get(&region);
+        }
         self.shards.by_code(id.region_code())
     }
 
     /// The region name for a parent record, for `follow` rules.
     pub fn resolve_parent(&self, entity: &str, id: &str) -> Option<String> {
         match entity {
-            "patient" => crate::config::region_of_id(&self.settings.regions, id),
+            "patient" => {
+                let id: PatientId = id.parse().ok()?;
+                self.shard_of(id).map(|s| s.name().to_owned())
+            }
             _ => None,
         }
     }

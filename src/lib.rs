@@ -23,6 +23,7 @@
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
 //! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
+//! - [`transfer`]: moving a patient and all their records to another region, restartably.
 //! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
 //!
 //! [`launch`] is the one entry point that `serve`, `dev` and the tests share.
@@ -46,6 +47,7 @@ pub mod patients;
 pub mod pgcluster;
 pub mod routing;
 pub mod shards;
+pub mod transfer;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -59,6 +61,7 @@ pub async fn launch(
     let app = Arc::new(app::App::new(settings).await?);
     let (ready, listening) = tokio::sync::oneshot::channel();
     tokio::spawn(auth::listener::run(Arc::downgrade(&app), ready));
+    transfer::spawn_resumer(Arc::downgrade(&app));
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;

@@ -1,5 +1,5 @@
 //! Telling every hmis process at once: a session was revoked, a user was disabled, the
-//! policy changed. PostgreSQL's NOTIFY on the central database carries the news; each
+//! policy changed, a patient moved region. PostgreSQL's NOTIFY on the central database carries the news; each
 //! process LISTENs and drops what it cached. No broker beyond the database hmis already
 //! has. If the listening connection drops, notifications may have been missed, so on
 //! reconnect every cached session and decision is dropped and the policy reloaded.
@@ -49,6 +49,7 @@ async fn listen(
     if let Some(a) = app.upgrade() {
         a.sessions.forget_all();
         a.authz.reload().await?;
+        a.forwarding.reload(&a.central).await?;
     }
     if let Some(tx) = ready.take() {
         let _ = tx.send(());
@@ -65,6 +66,9 @@ async fn listen(
             Some(("session", hash)) => a.sessions.forget_session(hash),
             Some(("user", id)) => a.sessions.forget_user(id),
             _ if note.payload() == "policy" => a.authz.reload().await?,
+            _ if note.payload() == crate::transfer::forwarding::RELOAD => {
+                a.forwarding.reload(&a.central).await?;
+            }
             _ => tracing::warn!(payload = note.payload(), "unknown auth notification"),
         }
     }

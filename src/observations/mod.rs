@@ -57,11 +57,20 @@ fn writable(state: Option<repo::PatientState>, id: Uuid) -> Result<repo::Patient
     match state {
         None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
         Some(s) if s.deleted => Err(ApiError::Gone(format!("patient {id} was deleted"))),
+        Some(s) if s.transferring => Err(moving(id)),
         Some(s) => match s.merged_into {
             Some(survivor) => Err(merged(id, survivor)),
             None => Ok(s),
         },
     }
+}
+
+/// A record frozen while it moves region: the write is for a few seconds later.
+pub fn moving(id: Uuid) -> ApiError {
+    ApiError::Conflict(
+        "transfer-in-progress",
+        format!("patient {id} is moving to another region; try again in a moment"),
+    )
 }
 
 pub fn merged(id: Uuid, survivor: Uuid) -> ApiError {

@@ -22,19 +22,21 @@ pub struct PatientState {
     pub birth_date: NaiveDate,
     pub deleted: bool,
     pub merged_into: Option<Uuid>,
+    pub transferring: bool,
 }
 
 pub async fn lock_patient(tx: &impl GenericClient, id: Uuid) -> DbResult<Option<PatientState>> {
     let stmt = tx
         .prepare_cached(
-            "SELECT birth_date, deleted_at IS NOT NULL, merged_into FROM patients
-             WHERE id = $1 FOR SHARE",
+            "SELECT birth_date, deleted_at IS NOT NULL, merged_into, transfer_id IS NOT NULL
+             FROM patients WHERE id = $1 FOR SHARE",
         )
         .await?;
     Ok(tx.query_opt(&stmt, &[&id]).await?.map(|r| PatientState {
         birth_date: r.get(0),
         deleted: r.get(1),
         merged_into: r.get(2),
+        transferring: r.get(3),
     }))
 }
 

@@ -142,6 +142,9 @@ pub async fn update(
     if let Some(survivor) = current.merged_into {
         return Err(crate::observations::merged(id, survivor));
     }
+    if current.transfer_id.is_some() {
+        return Err(crate::observations::moving(id));
+    }
     if current.version != expected {
         return Err(ApiError::PreconditionFailed {
             current: current.version,
@@ -185,6 +188,9 @@ pub async fn delete(
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let current = live(repo::lock(&tx, id).await.map_err(db(shard))?, id)?;
+    if current.transfer_id.is_some() {
+        return Err(crate::observations::moving(id));
+    }
     if expected.is_some_and(|v| v != current.version) {
         return Err(ApiError::PreconditionFailed {
             current: current.version,
@@ -225,7 +231,7 @@ fn parse(app: &App, input: &PatientInput) -> Result<NewPatient, ApiError> {
 }
 
 /// The region the rules name for this patient.
-fn place<'a>(app: &'a App, patient: &NewPatient) -> Result<&'a Shard, ApiError> {
+pub fn place<'a>(app: &'a App, patient: &NewPatient) -> Result<&'a Shard, ApiError> {
     let resolve = |e: &str, id: &str| app.resolve_parent(e, id);
     let routed = app.rules.route(&routing_record(patient), &resolve)?;
     record_route(&routed.region, Some(&routed.rule));

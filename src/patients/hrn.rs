@@ -30,9 +30,11 @@ pub async fn find(
     let hrn: Hrn = raw
         .parse()
         .map_err(|e: crate::domain::hrn::HrnError| ApiError::field("hrn", e.to_string()))?;
-    let shard = app
-        .shards
-        .by_code(u16::from(hrn.region_code()))
+    let text = hrn.to_string();
+    let moved = app.forwarding.region_of_hrn(&text);
+    let shard = moved
+        .and_then(|r| app.shards.get(&r))
+        .or_else(|| app.shards.by_code(u16::from(hrn.region_code())))
         .ok_or_else(|| {
             ApiError::field(
                 "hrn",
@@ -44,7 +46,6 @@ pub async fn find(
         })?;
     record_route(shard.name(), None);
     authorize(app, actor, shard.name(), PATIENT, "read", None).await?;
-    let text = hrn.to_string();
     let row = shard
         .read(|c| {
             let text = text.clone();

@@ -93,6 +93,9 @@ pub async fn merge(
         if let Some(into) = row.merged_into {
             return Err(crate::observations::merged(row.id, into));
         }
+        if row.transfer_id.is_some() {
+            return Err(crate::observations::moving(row.id));
+        }
     }
     if has_merged_into_it(&tx, duplicate)
         .await

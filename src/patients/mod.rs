@@ -11,6 +11,7 @@ pub mod model;
 pub mod repo;
 mod search;
 
+pub use handlers::place;
 pub use model::{Patient, PatientPage};
 
 use crate::app::AppState;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 /// The columns every query returns, in the order [`PatientRow::from_row`] reads them.
 pub const COLUMNS: &str = "id, given_name, family_name, sex, birth_date, birth_date_estimated, \
      district, village, facility, phone, national_id, version, created_at, updated_at, deleted_at, \
-     hrn, merged_into";
+     hrn, merged_into, transfer_id";
 
 /// A row of `patients`.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct PatientRow {
     pub deleted_at: Option<DateTime<Utc>>,
     pub hrn: String,
     pub merged_into: Option<Uuid>,
+    /// Set while the record moves to another region: it takes no writes meanwhile.
+    pub transfer_id: Option<Uuid>,
 }
 
 impl PatientRow {
@@ -53,6 +55,7 @@ impl PatientRow {
             deleted_at: r.get(14),
             hrn: r.get(15),
             merged_into: r.get(16),
+            transfer_id: r.get(17),
         }
     }
 

@@ -194,7 +194,7 @@ pub async fn search(conn: &impl Conn, s: &Search, line: &Line) -> DbResult<(Vec<
         )
         .await?;
     let total = match rows.first() {
-        Some(r) => r.get::<_, i64>(17),
+        Some(r) => r.get::<_, i64>(18),
         // A page past the end has no row to carry the total.
         None if s.offset > 0 => {
             let stmt = conn.prepared(&COUNT).await?;

@@ -14,3 +14,4 @@ mod db_roles;
 mod placement;
 mod records;
 mod regions_down;
+mod transfer;

@@ -1,0 +1,231 @@
+//! The transfer as a state machine whose every step can be repeated: hmis or either
+//! database may die between any two steps, and running [`drive`] again (at startup, every
+//! few seconds, or by the request itself) finishes the transfer without losing or
+//! duplicating a row.
+//!
+//! 1. `started`: the journal row exists; the source record is frozen (`transfer_id`), so
+//!    no write lands in the source while it is copied.
+//! 2. copy: everything the patient has is written to the target in one transaction (its
+//!    presence there is the proof that the copy happened), then the journal says `copied`.
+//! 3. `switched`: one central transaction forwards the patient's ID and number to the
+//!    target; from here every process reads and writes there.
+//! 4. the source rows are deleted in one transaction (the audit trail stays), `done`.
+
+use super::copy;
+use super::journal::{self, Transfer};
+use crate::app::App;
+use crate::audit::{self, Line};
+use crate::shards::{Shard, ShardError};
+
+/// Where a fault can be injected (tests): after each step, before the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    Journaled,
+    Frozen,
+    Copied,
+    CopyRecorded,
+    Switched,
+    SourceDeleted,
+}
+
+pub const POINTS: [Point; 6] = [
+    Point::Journaled,
+    Point::Frozen,
+    Point::Copied,
+    Point::CopyRecorded,
+    Point::Switched,
+    Point::SourceDeleted,
+];
+
+/// Called after each step; an error stops the transfer there, as a crash would.
+pub type Faults<'a> = &'a (dyn Fn(Point) -> Result<(), String> + Sync);
+
+pub fn no_faults(_: Point) -> Result<(), String> {
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error(transparent)]
+    Region(#[from] ShardError),
+    #[error("central database: {0}")]
+    Central(#[from] sqlx::Error),
+    #[error("stopped at {0}")]
+    Stopped(String),
+    #[error("rolled back: {0}")]
+    RolledBack(String),
+}
+
+/// Runs the transfer from its current state to `done` (or `rolled_back`).
+pub async fn drive(app: &App, t: &mut Transfer, faults: Faults<'_>) -> Result<(), TransferError> {
+    let stop = |p: Point| faults(p).map_err(TransferError::Stopped);
+    loop {
+        match t.state.as_str() {
+            "started" => {
+                freeze(app, t).await?;
+                stop(Point::Frozen)?;
+                if let Err(e) = copy_to_target(app, t).await {
+                    return Err(roll_back_if_refused(app, t, e).await);
+                }
+                stop(Point::Copied)?;
+                journal::set_state(&app.central, t.id, "copied", None).await?;
+                t.state = "copied".into();
+                stop(Point::CopyRecorded)?;
+            }
+            "copied" => {
+                journal::switch(&app.central, t).await?;
+                app.forwarding.set(t.patient_id, &t.hrn, &t.to_region);
+                t.state = "switched".into();
+                stop(Point::Switched)?;
+            }
+            "switched" => {
+                delete_source(app, t).await?;
+                stop(Point::SourceDeleted)?;
+                journal::set_state(&app.central, t.id, "done", None).await?;
+                t.state = "done".into();
+                announce(app, t).await;
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+fn shard<'a>(app: &'a App, region: &str) -> Result<&'a Shard, TransferError> {
+    app.shards.get(region).ok_or_else(|| {
+        TransferError::RolledBack(format!("region {region} is no longer configured"))
+    })
+}
+
+/// Freezes the source record for this transfer (again, after a restart: idempotent).
+async fn freeze(app: &App, t: &Transfer) -> Result<(), TransferError> {
+    let source = shard(app, &t.from_region)?;
+    let conn = source.conn().await?;
+    conn.execute(
+        "UPDATE patients SET transfer_id = $2 WHERE id = $1 AND (transfer_id IS NULL OR transfer_id = $2)",
+        &[&t.patient_id, &t.id],
+    )
+    .await
+    .map_err(|e| source.fail(e))?;
+    Ok(())
+}
+
+/// Copies everything unless the target already has the patient (a copy that committed
+/// before a crash).
+async fn copy_to_target(app: &App, t: &Transfer) -> Result<(), TransferError> {
+    let (source, target) = (shard(app, &t.from_region)?, shard(app, &t.to_region)?);
+    let mut out = target.conn().await?;
+    let tx = out.transaction().await.map_err(|e| target.fail(e))?;
+    // Two drivers of one transfer (a request and the resumer) copy it once.
+    let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 1))";
+    tx.execute(sql, &[&t.patient_id])
+        .await
+        .map_err(|e| target.fail(e))?;
+    let there = tx
+        .query_opt("SELECT 1 FROM patients WHERE id = $1", &[&t.patient_id])
+        .await
+        .map_err(|e| target.fail(e))?;
+    if there.is_some() {
+        return Ok(());
+    }
+    let mut input = source.conn().await?;
+    let rows = copy::read_all(&mut input, t.patient_id)
+        .await
+        .map_err(|e| source.fail(e))?;
+    copy::write_all(&tx, t.patient_id, &t.district, &rows)
+        .await
+        .map_err(|e| target.fail(e))?;
+    let line = system_line(t, &t.to_region, "transfer in");
+    audit::write(&tx, &line, Some(t.patient_id), "ok")
+        .await
+        .map_err(|e| target.fail(e))?;
+    tx.commit().await.map_err(|e| target.fail(e))?;
+    Ok(())
+}
+
+/// A copy the target refused (not a lost connection) will not succeed on a retry: the
+/// source is unfrozen and the transfer rolled back, with the reason in the journal.
+async fn roll_back_if_refused(app: &App, t: &mut Transfer, e: TransferError) -> TransferError {
+    let refused = matches!(&e, TransferError::Region(ShardError::Query { .. }));
+    if !refused {
+        return e;
+    }
+    let reason = e.to_string();
+    if let Ok(source) = shard(app, &t.from_region)
+        && let Ok(conn) = source.conn().await
+    {
+        let sql = "UPDATE patients SET transfer_id = NULL WHERE id = $1 AND transfer_id = $2";
+        let _ = conn.execute(sql, &[&t.patient_id, &t.id]).await;
+    }
+    let _ = journal::set_state(&app.central, t.id, "rolled_back", Some(&reason)).await;
+    t.state = "rolled_back".into();
+    TransferError::RolledBack(reason)
+}
+
+/// Deletes the source copy, if it is still there.
+async fn delete_source(app: &App, t: &Transfer) -> Result<(), TransferError> {
+    let source = shard(app, &t.from_region)?;
+    let mut conn = source.conn().await?;
+    let tx = conn.transaction().await.map_err(|e| source.fail(e))?;
+    let there = tx
+        .query_opt(
+            "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE",
+            &[&t.patient_id],
+        )
+        .await
+        .map_err(|e| source.fail(e))?;
+    if there.is_some() {
+        copy::delete_all(&tx, t.patient_id)
+            .await
+            .map_err(|e| source.fail(e))?;
+        let line = system_line(t, &t.from_region, "transfer out");
+        audit::write(&tx, &line, Some(t.patient_id), "ok")
+            .await
+            .map_err(|e| source.fail(e))?;
+    }
+    tx.commit().await.map_err(|e| source.fail(e))?;
+    Ok(())
+}
+
+fn system_line(t: &Transfer, region: &str, action: &str) -> Line {
+    Line {
+        actor: t.requested_by.clone(),
+        roles: "transfer".into(),
+        action: format!("{action} ({} to {})", t.from_region, t.to_region),
+        region: region.to_owned(),
+        request_id: t.id.to_string(),
+    }
+}
+
+/// Tells whoever watches the patient (the real-time layer listens on `hmis_events`).
+async fn announce(app: &App, t: &Transfer) {
+    let payload = serde_json::json!({
+        "kind": "transfer", "patient_id": t.patient_id, "transfer_id": t.id,
+        "from_region": t.from_region, "to_region": t.to_region,
+    })
+    .to_string();
+    for region in [&t.from_region, &t.to_region] {
+        if let Some(s) = app.shards.get(region)
+            && let Ok(conn) = s.conn().await
+        {
+            let _ = conn
+                .execute("SELECT pg_notify('hmis_events', $1)", &[&payload])
+                .await;
+        }
+    }
+}
+
+/// Finishes every unfinished transfer; returns how many are still unfinished.
+pub async fn resume_all(app: &App) -> usize {
+    let Ok(pending) = journal::unfinished(&app.central).await else {
+        return usize::MAX;
+    };
+    let mut left = 0;
+    for mut t in pending {
+        if let Err(e) = drive(app, &mut t, &no_faults).await {
+            tracing::warn!(transfer = %t.id, state = %t.state, error = %e, "transfer not finished yet");
+            let _ = journal::set_state(&app.central, t.id, &t.state, Some(&e.to_string())).await;
+            left += usize::from(!matches!(e, TransferError::RolledBack(_)));
+        }
+    }
+    left
+}
