@@ -15,6 +15,7 @@
 //! - [`admin`]: the admin API for users, roles and the policy.
 //! - [`domain`]: parsed types (patient input, IDs that carry their region, health record
 //!   numbers, name keys and duplicate scoring).
+//! - [`fanout`]: asking every region at once under a deadline; the k-way merge; cursors.
 //! - [`patients`]: the patients resource: its `router()`, handlers and SQL; health record
 //!   numbers, the duplicate check at registration, merges.
 //! - [`clinical`]: what vital signs mean (codes, units, ranges). Pure.
@@ -23,6 +24,7 @@
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
 //! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
+//! - [`stats`]: statistics across regions, merged exactly.
 //! - [`transfer`]: moving a patient and all their records to another region, restartably.
 //! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
 //!
@@ -40,6 +42,7 @@ pub mod config;
 pub mod dbroles;
 pub mod dev;
 pub mod domain;
+pub mod fanout;
 pub mod http;
 pub mod migrate;
 pub mod observations;
@@ -47,6 +50,7 @@ pub mod patients;
 pub mod pgcluster;
 pub mod routing;
 pub mod shards;
+pub mod stats;
 pub mod transfer;
 
 use std::future::Future;

@@ -12,6 +12,7 @@ pub mod kinds {
     pub const USER: &str = "user";
     pub const POLICY: &str = "policy";
     pub const ROUTING: &str = "routing";
+    pub const STATS: &str = "stats";
     pub const HEALTH: &str = "health";
 }
 

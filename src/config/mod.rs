@@ -76,6 +76,9 @@ pub struct ServerSettings {
     /// How long one shard may take to hand out a connection before the request fails
     /// with 503, in milliseconds. Default 2000.
     pub shard_timeout_ms: u64,
+    /// How long a request that asks several regions waits for each, in milliseconds;
+    /// a region slower than that is reported in `regions_failed`. Default 3000.
+    pub fanout_deadline_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -84,6 +87,7 @@ impl Default for ServerSettings {
             listen: "127.0.0.1:8000".into(),
             max_body_bytes: 64 * 1024,
             shard_timeout_ms: 2000,
+            fanout_deadline_ms: 3000,
         }
     }
 }

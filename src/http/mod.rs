@@ -30,6 +30,7 @@ pub fn router(app: AppState) -> Router {
         .merge(crate::patients::router())
         .merge(crate::observations::router())
         .merge(crate::transfer::router())
+        .merge(crate::stats::router())
         .merge(explain::router())
         .merge(health::router())
         .split_for_parts();

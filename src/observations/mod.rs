@@ -13,6 +13,8 @@ pub mod repo;
 pub mod report;
 mod view;
 
+pub use view::range;
+
 use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::kinds::OBSERVATION;

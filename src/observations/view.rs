@@ -149,6 +149,29 @@ fn empty_series(code: &str) -> Series {
 
 type Range = (DateTime<Utc>, DateTime<Utc>);
 
+/// `from` (default: 1900) and `to` (default: now), times with offset or dates in `tz`
+/// (`to` as a date means the whole day); `to` must come after `from`.
+pub fn range(
+    from: Option<&str>,
+    to: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Range, ApiError> {
+    let from = match from {
+        // PostgreSQL's timestamps start in 4713 BC; chrono's earliest is out of its range.
+        None => DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).expect("1900-01-01"),
+        Some(raw) => bound(raw, false, tz).map_err(|r| bad("from", &r))?,
+    };
+    let to = match to {
+        None => now + chrono::Duration::minutes(5),
+        Some(raw) => bound(raw, true, tz).map_err(|r| bad("to", &r))?,
+    };
+    if to <= from {
+        return Err(bad("to", "must be after from"));
+    }
+    Ok((from, to))
+}
+
 /// Parses the chart's parameters: known codes, a range that ends after it starts, a point
 /// budget a phone can afford.
 pub fn chart_params(
@@ -182,18 +205,7 @@ pub fn chart_params(
             }
         }
     }
-    let from = match p.from.as_deref() {
-        // PostgreSQL's timestamps start in 4713 BC; chrono's earliest is out of its range.
-        None => DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).expect("1900-01-01"),
-        Some(raw) => bound(raw, false, tz).map_err(|r| bad("from", &r))?,
-    };
-    let to = match p.to.as_deref() {
-        None => now + chrono::Duration::minutes(5),
-        Some(raw) => bound(raw, true, tz).map_err(|r| bad("to", &r))?,
-    };
-    if to <= from {
-        return Err(bad("to", "must be after from"));
-    }
+    let (from, to) = range(p.from.as_deref(), p.to.as_deref(), tz, now)?;
     let points = p.points.unwrap_or(200);
     if !(2..=1000).contains(&points) {
         return Err(bad("points", "must be between 2 and 1000"));

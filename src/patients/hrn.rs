@@ -72,12 +72,7 @@ pub async fn find(
         .into_iter()
         .map(|r| r.into_api(shard.name(), shard.settings.tz(), identity))
         .collect();
-    let body = PatientPage {
-        region: shard.name().to_owned(),
-        total: items.len() as i64,
-        items,
-        page: 1,
-        size: 1,
-    };
+    let total = items.len() as i64;
+    let body = PatientPage::one_region(shard.name(), items, 1, 1, total);
     Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
 }

@@ -1,15 +1,18 @@
 //! The patients resource: `/api/v1/patients`. Creates are placed by the routing rules;
 //! reads, updates and deletes by ID go to the one shard named inside the ID.
 
+mod across;
 mod audit_log;
 pub mod duplicates;
 mod handlers;
 mod hrn;
 pub mod http;
+mod list;
 mod merge;
 pub mod model;
 pub mod repo;
 mod search;
+mod sort;
 
 pub use handlers::place;
 pub use model::{Patient, PatientPage};

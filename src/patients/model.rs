@@ -130,15 +130,46 @@ pub struct Patient {
     pub updated_at: DateTime<FixedOffset>,
 }
 
-/// One page of a search in one region.
+/// One page of patients, from one region or merged from several.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PatientPage {
-    pub region: String,
+    /// The region, when one region was searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// In the requested order; each says its region.
     pub items: Vec<Patient>,
-    pub page: u32,
+    /// The page number (pages by number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
     pub size: u32,
-    /// Matching patients in the region, over all pages.
-    pub total: i64,
+    /// Matching patients over all pages, in the regions that answered (pages by number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// The order, as applied (`family_name,given_name`; the patient ID breaks ties).
+    pub sort: String,
+    /// Send it back as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    pub regions_ok: Vec<String>,
+    /// Regions that did not answer, with the reason: their patients are missing here.
+    pub regions_failed: Vec<crate::fanout::Failed>,
+}
+
+impl PatientPage {
+    /// A page from one region that answered.
+    pub fn one_region(region: &str, items: Vec<Patient>, page: u32, size: u32, total: i64) -> Self {
+        PatientPage {
+            region: Some(region.to_owned()),
+            items,
+            page: Some(page),
+            size,
+            total: Some(total),
+            sort: "family_name,given_name".into(),
+            next_cursor: None,
+            regions_ok: vec![region.to_owned()],
+            regions_failed: Vec::new(),
+        }
+    }
 }
 
 /// The fields a routing rule may look at.

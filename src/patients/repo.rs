@@ -150,7 +150,7 @@ pub struct Search {
 
 /// Which live patients a search matches ($1: any filter at all; $2 name prefixes; $3
 /// phone; $4 national ID; $5 patient ID).
-const MATCHES: &str = "deleted_at IS NULL AND merged_into IS NULL AND (NOT $1 OR
+pub const MATCHES: &str = "deleted_at IS NULL AND merged_into IS NULL AND (NOT $1 OR
     (cardinality($2::text[]) > 0 AND (SELECT bool_and(lower(given_name) LIKE t || '%'
          OR lower(family_name) LIKE t || '%') FROM unnest($2::text[]) AS t))
     OR phone = $3 OR national_id = $4 OR id = $5)";

@@ -1,5 +1,6 @@
 //! `GET /api/v1/patients?region=...&q=...`: a search within one region the reader may
-//! read, paged, with an audit line for every patient shown.
+//! read, paged, with an audit line for every patient shown. Several regions (or none named)
+//! go to [`super::across`].
 
 use super::http::{REGION_HEADER, authorize, region_value, sees_identity};
 use super::model::PatientPage;
@@ -18,22 +19,49 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
-    /// The region to search (required for now).
-    region: Option<String>,
+    /// The region to search; several, comma-separated; or none for every region the
+    /// reader may read.
+    pub region: Option<String>,
     /// A name prefix (several words: each must start the given or family name), a phone
     /// number, a national ID or a patient ID.
-    q: Option<String>,
+    pub q: Option<String>,
     /// 1-based page. Default 1.
-    page: Option<u32>,
+    pub page: Option<u32>,
     /// Patients per page, 1 to 100. Default 20.
-    size: Option<u32>,
+    pub size: Option<u32>,
     /// A health record number (`011-000-0123`, dashes optional): finds the patient in
     /// the region the number names, without `region`. A record merged into another
     /// answers with the one it was merged into.
-    hrn: Option<String>,
+    pub hrn: Option<String>,
+    /// Sort keys, comma-separated, `-` for descending: `family_name`, `given_name`,
+    /// `birth_date`, `created_at`, `district`, `sex`, `hrn`. Default
+    /// `family_name,given_name`; the patient ID breaks ties.
+    pub sort: Option<String>,
+    /// The `next_cursor` of the previous page (instead of `page`).
+    pub cursor: Option<String>,
+    /// `partial` (default: answer with the regions that answered, and name the others) or
+    /// `strict` (503 unless every region answered).
+    pub consistency: Option<String>,
+    /// Only patients of this district.
+    pub district: Option<String>,
+    /// Only patients of this sex.
+    pub sex: Option<String>,
 }
 
-/// Finds patients in one region, sorted by family name.
+impl SearchParams {
+    /// A plain search of one region, answered the way it always was.
+    fn one_region(&self) -> bool {
+        self.region.as_deref().is_some_and(|r| !r.contains(','))
+            && self.sort.is_none()
+            && self.cursor.is_none()
+            && self.consistency.is_none()
+            && self.district.is_none()
+            && self.sex.is_none()
+    }
+}
+
+/// Finds patients in one region, or merged from several (every region the reader may
+/// read when no `region` is given), in the requested order.
 #[utoipa::path(get, path = "/api/v1/patients", tag = "patients", params(SearchParams),
     responses((status = 200, body = PatientPage), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
 pub async fn search(
@@ -44,21 +72,11 @@ pub async fn search(
     if let Some(hrn) = params.hrn.as_deref() {
         return super::hrn::find(&app, &actor, hrn).await;
     }
+    if !params.one_region() {
+        return super::across::list(&app, &actor, &params).await;
+    }
     let shard = search_region(&app, params.region.as_deref())?;
-    let (page, size) = (params.page.unwrap_or(1), params.size.unwrap_or(20));
-    if page == 0 || page > 100_000 {
-        return Err(bad("page", "must be between 1 and 100000"));
-    }
-    if !(1..=100).contains(&size) {
-        return Err(bad("size", "must be between 1 and 100"));
-    }
-    let q = params.q.as_deref().unwrap_or("");
-    if q.chars().count() > 200 || q.chars().any(char::is_control) {
-        return Err(bad(
-            "q",
-            "must be at most 200 characters, without control characters",
-        ));
-    }
+    let (page, size, q) = paging(&params)?;
     authorize(&app, &actor, shard.name(), PATIENT, "read", None).await?;
     let query = super::model::search_terms(q, size, page);
     let line = actor.line(&app, shard.name(), "search").await;
@@ -76,14 +94,27 @@ pub async fn search(
         .into_iter()
         .map(|r| r.into_api(shard.name(), tz, identity))
         .collect();
-    let body = PatientPage {
-        region: shard.name().to_owned(),
-        items,
-        page,
-        size,
-        total,
-    };
+    let body = PatientPage::one_region(shard.name(), items, page, size, total);
     Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
+}
+
+/// Checks `page`, `size` and `q` the same way for one region and for several.
+pub fn paging(params: &SearchParams) -> Result<(u32, u32, &str), ApiError> {
+    let (page, size) = (params.page.unwrap_or(1), params.size.unwrap_or(20));
+    if page == 0 || page > 100_000 {
+        return Err(bad("page", "must be between 1 and 100000"));
+    }
+    if !(1..=100).contains(&size) {
+        return Err(bad("size", "must be between 1 and 100"));
+    }
+    let q = params.q.as_deref().unwrap_or("");
+    if q.chars().count() > 200 || q.chars().any(char::is_control) {
+        return Err(bad(
+            "q",
+            "must be at most 200 characters, without control characters",
+        ));
+    }
+    Ok((page, size, q))
 }
 
 pub fn bad(field: &str, detail: &str) -> ApiError {
@@ -93,7 +124,7 @@ pub fn bad(field: &str, detail: &str) -> ApiError {
     }
 }
 
-fn search_region<'a>(app: &'a App, region: Option<&str>) -> Result<&'a Shard, ApiError> {
+pub(super) fn search_region<'a>(app: &'a App, region: Option<&str>) -> Result<&'a Shard, ApiError> {
     let known = || {
         app.shards
             .iter()

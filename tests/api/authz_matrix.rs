@@ -83,6 +83,9 @@ const NOT_REGIONAL: &[(&str, &str)] = &[
     ("/api/v1/admin/policies", "get"),
     ("/api/v1/admin/policies", "post"),
     ("/api/v1/admin/policies", "delete"),
+    // Statistics are authorized per region asked (kind `stats`): see stats.rs.
+    ("/api/v1/stats/patients", "get"),
+    ("/api/v1/stats/observations", "get"),
 ];
 
 use Ep::*;

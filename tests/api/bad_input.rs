@@ -223,7 +223,8 @@ async fn bad_query_parameters_and_ids_are_problems_naming_the_parameter() {
         ("/api/v1/patients?region=quthing&pgae=2", 400, "pgae"),
         ("/api/v1/patients?region=quthing&q=a%00b", 400, "q"),
         ("/api/v1/patients?region=atlantis", 400, "region"),
-        ("/api/v1/patients", 400, "region"),
+        ("/api/v1/patients?region=quthing,atlantis", 400, "region"),
+        ("/api/v1/patients?size=0", 400, "size"),
         ("/api/v1/patients/not-an-id", 400, "id"),
         ("/api/v1/routing/explain?district=Quthing", 400, "entity"),
     ] {

@@ -1,0 +1,106 @@
+//! Asking several regions at once: every region in parallel, each under the same deadline,
+//! and an answer that says exactly which regions answered and why the others did not.
+//! A slow or dead region costs at most the deadline, never a hang; whether a partial
+//! answer is acceptable is the caller's choice (`consistency=partial|strict`).
+
+pub mod cursor;
+pub mod merge;
+
+use crate::http::ApiError;
+use crate::shards::Shard;
+use futures_util::future::join_all;
+use serde::Serialize;
+use std::future::Future;
+use std::time::Duration;
+
+/// A region that did not answer, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Failed {
+    pub region: String,
+    pub reason: String,
+}
+
+/// What every fanned-out answer carries.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Coverage {
+    pub regions_ok: Vec<String>,
+    pub regions_failed: Vec<Failed>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Consistency {
+    /// Answer with the regions that answered, and name the others (default).
+    #[default]
+    Partial,
+    /// Fail (503) unless every region answered.
+    Strict,
+}
+
+impl Consistency {
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        match raw {
+            None | Some("partial") => Ok(Consistency::Partial),
+            Some("strict") => Ok(Consistency::Strict),
+            Some(other) => Err(ApiError::BadRequest {
+                field: Some("consistency".into()),
+                detail: format!("\"{other}\" is not partial or strict"),
+            }),
+        }
+    }
+}
+
+/// Runs `ask` on every shard in parallel, each under `deadline`; the answers in the order
+/// of `shards`, and the coverage. Under `Strict`, any failure is a 503 naming the regions.
+pub async fn ask_all<'a, T, F, Fut>(
+    shards: &[&'a Shard],
+    deadline: Duration,
+    consistency: Consistency,
+    ask: F,
+) -> Result<(Vec<(&'a Shard, T)>, Coverage), ApiError>
+where
+    F: Fn(&'a Shard) -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let asked = join_all(shards.iter().map(|&s| {
+        let fut = ask(s);
+        async move {
+            match tokio::time::timeout(deadline, fut).await {
+                Ok(r) => r,
+                Err(_) => Err(format!("no answer within {} ms", deadline.as_millis())),
+            }
+        }
+    }))
+    .await;
+    let mut answers = Vec::new();
+    let mut coverage = Coverage::default();
+    for (&shard, result) in shards.iter().zip(asked) {
+        match result {
+            Ok(t) => {
+                coverage.regions_ok.push(shard.name().to_owned());
+                answers.push((shard, t));
+            }
+            Err(reason) => {
+                tracing::warn!(region = shard.name(), %reason, "a region did not answer a fan-out");
+                coverage.regions_failed.push(Failed {
+                    region: shard.name().to_owned(),
+                    reason,
+                })
+            }
+        }
+    }
+    if consistency == Consistency::Strict && !coverage.regions_failed.is_empty() {
+        let names: Vec<String> = coverage
+            .regions_failed
+            .iter()
+            .map(|f| format!("{} ({})", f.region, f.reason))
+            .collect();
+        return Err(ApiError::Shard(crate::shards::ShardError::Unavailable {
+            region: coverage.regions_failed[0].region.clone(),
+            reason: format!(
+                "consistency=strict and these regions did not answer: {}",
+                names.join(", ")
+            ),
+        }));
+    }
+    Ok((answers, coverage))
+}

@@ -1,0 +1,216 @@
+//! The cross-region patient list: which regions to ask (those named, each of which the
+//! reader must be allowed to read, or every region they may read), the parsing of sort,
+//! filters, page or cursor, and the answer with its coverage. Every patient shown gets an
+//! audit line in its own region before the answer goes out.
+
+use super::http::{authorize, sees_identity};
+use super::list::{self, Query};
+use super::model::PatientPage;
+use super::search::{SearchParams, bad, paging, search_region};
+use super::sort::Sort;
+use crate::app::App;
+use crate::audit::Actor;
+use crate::authz::{Relation, kinds::PATIENT};
+use crate::fanout::Consistency;
+use crate::fanout::cursor::Cursor;
+use crate::http::ApiError;
+use crate::shards::{Shard, ShardError};
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use futures_util::future::join_all;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Deepest row a numbered page may reach; deeper pages go by cursor.
+const MAX_DEPTH: usize = 10_000;
+
+pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Response, ApiError> {
+    let (page, size, q) = paging(p)?;
+    let consistency = Consistency::parse(p.consistency.as_deref())?;
+    let shards = regions(app, actor, p.region.as_deref()).await?;
+    let names = sees_names_everywhere(app, actor, &shards).await;
+    // Readers who may not see names get an order that does not reveal them.
+    let default = if names { None } else { Some("created_at") };
+    let sort = Sort::parse(p.sort.as_deref().or(default))?;
+    if sort.uses_names() && !names {
+        return Err(bad(
+            "sort",
+            "you may not see patients' names: sort by another key",
+        ));
+    }
+    let mut query = Query {
+        search: super::model::search_terms(q, size, 1),
+        district: district(app, p.district.as_deref())?,
+        sex: sex(p.sex.as_deref())?,
+        sort,
+        limit: i64::from(size),
+        count: false,
+    };
+    let digest = query.digest(q);
+    let (start, offset) = match p.cursor.as_deref() {
+        Some(raw) => (cursor(raw, &query, &digest, p.page.is_some())?, 0),
+        None => {
+            let offset = (page as usize - 1) * size as usize;
+            if offset + size as usize > MAX_DEPTH {
+                return Err(bad(
+                    "page",
+                    "pages go by number up to row 10000: follow next_cursor",
+                ));
+            }
+            query.limit = (offset + size as usize) as i64;
+            query.count = true;
+            let fresh = Cursor {
+                v: 1,
+                sort: query.sort.spelled.clone(),
+                filter: digest,
+                positions: BTreeMap::new(),
+            };
+            (fresh, offset)
+        }
+    };
+    let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
+    let merged = list::page(
+        &shards,
+        &query,
+        &start,
+        offset,
+        size as usize,
+        deadline,
+        consistency,
+    )
+    .await?;
+    audit_shown(app, actor, &merged.rows).await?;
+    let mut items = Vec::with_capacity(merged.rows.len());
+    let mut identity = BTreeMap::new();
+    for (shard, row) in merged.rows {
+        if !identity.contains_key(shard.name()) {
+            identity.insert(shard.name(), sees_identity(app, actor, shard.name()).await);
+        }
+        items.push(row.into_api(shard.name(), shard.settings.tz(), identity[shard.name()]));
+    }
+    let body = PatientPage {
+        region: None,
+        items,
+        page: p.cursor.is_none().then_some(page),
+        size,
+        total: query.count.then_some(merged.total),
+        sort: query.sort.spelled.clone(),
+        next_cursor: merged.next.map(|c| c.encode()),
+        regions_ok: merged.coverage.regions_ok,
+        regions_failed: merged.coverage.regions_failed,
+    };
+    Ok(Json(body).into_response())
+}
+
+/// The regions named (each must be readable: 403 otherwise), or all readable ones.
+async fn regions<'a>(
+    app: &'a Arc<App>,
+    actor: &Actor,
+    named: Option<&str>,
+) -> Result<Vec<&'a Shard>, ApiError> {
+    let mut out = Vec::new();
+    match named {
+        Some(list) => {
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let shard = search_region(app, Some(name))?;
+                authorize(app, actor, shard.name(), PATIENT, "read", None).await?;
+                if !out.iter().any(|s: &&Shard| s.name() == shard.name()) {
+                    out.push(shard);
+                }
+            }
+        }
+        None => {
+            for shard in app.shards.iter() {
+                if app
+                    .authz
+                    .allowed(actor.name(), shard.name(), PATIENT, "read", Relation::None)
+                    .await
+                {
+                    out.push(shard);
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "{} may not read patients in any region",
+            actor.name()
+        )));
+    }
+    Ok(out)
+}
+
+async fn sees_names_everywhere(app: &App, actor: &Actor, shards: &[&Shard]) -> bool {
+    for s in shards {
+        if !sees_identity(app, actor, s.name()).await {
+            return false;
+        }
+    }
+    true
+}
+
+fn cursor(raw: &str, q: &Query, digest: &str, with_page: bool) -> Result<Cursor, ApiError> {
+    if with_page {
+        return Err(bad("cursor", "send either page or cursor, not both"));
+    }
+    let c = Cursor::decode(raw).ok_or_else(|| bad("cursor", "not a cursor this API gave out"))?;
+    if c.sort != q.sort.spelled
+        || c.filter != digest
+        || !c.positions.values().all(|p| q.sort.fits(p))
+    {
+        return Err(bad(
+            "cursor",
+            "this cursor belongs to another sort or other filters",
+        ));
+    }
+    Ok(c)
+}
+
+fn district(app: &App, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    raw.map(|d| {
+        app.districts
+            .get(&d.trim().to_lowercase())
+            .cloned()
+            .ok_or_else(|| bad("district", &format!("unknown district \"{d}\"")))
+    })
+    .transpose()
+}
+
+fn sex(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(s) if ["female", "male", "other", "unknown"].contains(&s.as_str()) => Ok(Some(s)),
+        Some(s) => Err(bad(
+            "sex",
+            &format!("\"{s}\" is not one of female, male, other, unknown"),
+        )),
+    }
+}
+
+/// One audit line per patient shown, in the patient's region, before the answer.
+async fn audit_shown(
+    app: &App,
+    actor: &Actor,
+    rows: &[(&Shard, super::model::PatientRow)],
+) -> Result<(), ApiError> {
+    let mut lines = BTreeMap::new();
+    for (shard, _) in rows {
+        if !lines.contains_key(shard.name()) {
+            lines.insert(shard.name(), actor.line(app, shard.name(), "search").await);
+        }
+    }
+    let written = join_all(rows.iter().map(|(shard, row)| {
+        shard
+            .audit
+            .record(lines[shard.name()].clone(), Some(row.id), "ok")
+    }))
+    .await;
+    for ((shard, _), w) in rows.iter().zip(written) {
+        w.map_err(|reason| ShardError::Unavailable {
+            region: shard.name().to_owned(),
+            reason,
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! Statistics across regions: `GET /api/v1/stats/patients` (counts by region, district,
+//! sex, age band) and `GET /api/v1/stats/observations` (count, mean, min, max of each vital
+//! sign by region and month). Every region the reader may see statistics of is asked in
+//! parallel under the fan-out deadline; the answers merge exactly ([`merge`]).
+
+pub mod merge;
+mod queries;
+
+use crate::app::{App, AppState};
+use crate::audit::Actor;
+use crate::authz::{Relation, kinds::STATS};
+use crate::fanout::{self, Consistency, Coverage};
+use crate::http::{ApiError, ApiQuery, Problem};
+use crate::shards::Shard;
+use axum::Json;
+use axum::extract::State;
+use merge::{Group, roll_up};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(patients))
+        .routes(routes!(observations))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// Comma-separated dimensions. Patients: `region`, `district`, `sex`, `age_band`
+    /// (default `region`); observations: `region`, `code`, `month` (default all three).
+    group_by: Option<String>,
+    /// Regions to ask, comma-separated; default every region you may see statistics of.
+    region: Option<String>,
+    /// `partial` (default) or `strict`.
+    consistency: Option<String>,
+    /// Observations only: LOINC codes, comma-separated (default all).
+    code: Option<String>,
+    /// Observations only: from this time (with offset) or date, inclusive.
+    from: Option<String>,
+    /// Observations only: until this time or date, exclusive.
+    to: Option<String>,
+}
+
+/// Merged groups and the regions behind them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub group_by: Vec<String>,
+    pub groups: Vec<Group>,
+    #[serde(flatten)]
+    pub coverage: Coverage,
+}
+
+/// Patient counts, grouped.
+#[utoipa::path(get, path = "/api/v1/stats/patients", tag = "stats", params(StatsParams),
+    responses((status = 200, body = Stats), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn patients(
+    State(app): State<AppState>,
+    actor: Actor,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Result<Json<Stats>, ApiError> {
+    let dims = group_by(
+        p.group_by.as_deref(),
+        &["region", "district", "sex", "age_band"],
+        "region",
+    )?;
+    if p.code.is_some() || p.from.is_some() || p.to.is_some() {
+        return Err(bad("code", "code, from and to are for /stats/observations"));
+    }
+    let shards = regions(&app, &actor, p.region.as_deref()).await?;
+    let (answers, coverage) =
+        ask(&app, &shards, p.consistency.as_deref(), queries::patients).await?;
+    let rows: queries::Rows = answers.into_iter().flat_map(|(_, rows)| rows).collect();
+    let groups = roll_up(
+        &rows,
+        &dims.iter().map(String::as_str).collect::<Vec<_>>(),
+        false,
+    );
+    Ok(Json(Stats {
+        group_by: dims,
+        groups,
+        coverage,
+    }))
+}
+
+/// Count, mean, min and max of vital signs, grouped.
+#[utoipa::path(get, path = "/api/v1/stats/observations", tag = "stats", params(StatsParams),
+    responses((status = 200, body = Stats), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn observations(
+    State(app): State<AppState>,
+    actor: Actor,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Result<Json<Stats>, ApiError> {
+    let dims = group_by(
+        p.group_by.as_deref(),
+        &["region", "code", "month"],
+        "region,code,month",
+    )?;
+    // Lesotho has one time zone; the dates of `from`/`to` are read in it.
+    let range = crate::observations::range(
+        p.from.as_deref(),
+        p.to.as_deref(),
+        chrono_tz::Africa::Maseru,
+        chrono::Utc::now(),
+    )?;
+    let codes: Vec<String> = p.code.as_deref().map_or(Vec::new(), |c| {
+        c.split(',').map(|s| s.trim().to_owned()).collect()
+    });
+    if let Some(c) = codes
+        .iter()
+        .find(|c| crate::clinical::vitals::def(c).is_none())
+    {
+        return Err(bad(
+            "code",
+            &format!("{c} is not a vital sign hmis records"),
+        ));
+    }
+    let shards = regions(&app, &actor, p.region.as_deref()).await?;
+    let (answers, coverage) = ask(&app, &shards, p.consistency.as_deref(), |s| {
+        let codes = codes.clone();
+        async move { queries::observations(s, &codes, range).await }
+    })
+    .await?;
+    let rows: queries::Rows = answers.into_iter().flat_map(|(_, rows)| rows).collect();
+    let groups = roll_up(
+        &rows,
+        &dims.iter().map(String::as_str).collect::<Vec<_>>(),
+        true,
+    );
+    Ok(Json(Stats {
+        group_by: dims,
+        groups,
+        coverage,
+    }))
+}
+
+fn deadline(app: &App) -> Duration {
+    Duration::from_millis(app.settings.file.server.fanout_deadline_ms)
+}
+
+async fn ask<'a, F, Fut>(
+    app: &App,
+    shards: &[&'a Shard],
+    consistency: Option<&str>,
+    f: F,
+) -> Result<(Vec<(&'a Shard, queries::Rows)>, Coverage), ApiError>
+where
+    F: Fn(&'a Shard) -> Fut,
+    Fut: std::future::Future<Output = Result<queries::Rows, String>>,
+{
+    fanout::ask_all(shards, deadline(app), Consistency::parse(consistency)?, f).await
+}
+
+fn group_by(raw: Option<&str>, known: &[&str], default: &str) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for d in raw
+        .unwrap_or(default)
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        if !known.contains(&d) {
+            return Err(bad(
+                "group_by",
+                &format!("\"{d}\" is not one of {}", known.join(", ")),
+            ));
+        }
+        if !out.iter().any(|o| o == d) {
+            out.push(d.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The regions named (each must allow statistics: 403 otherwise), or all that do.
+async fn regions<'a>(
+    app: &'a App,
+    actor: &Actor,
+    named: Option<&str>,
+) -> Result<Vec<&'a Shard>, ApiError> {
+    let mut out = Vec::new();
+    for shard in app.shards.iter() {
+        let wanted = named.is_none_or(|list| list.split(',').any(|n| n.trim() == shard.name()));
+        if !wanted {
+            continue;
+        }
+        if app
+            .authz
+            .allowed(actor.name(), shard.name(), STATS, "read", Relation::None)
+            .await
+        {
+            out.push(shard);
+        } else if named.is_some() {
+            return Err(ApiError::Forbidden(format!(
+                "{} may not read statistics of region {}",
+                actor.name(),
+                shard.name()
+            )));
+        }
+    }
+    if let Some(list) = named
+        && let Some(unknown) = list
+            .split(',')
+            .map(str::trim)
+            .find(|n| app.shards.get(n).is_none())
+    {
+        return Err(bad("region", &format!("unknown region \"{unknown}\"")));
+    }
+    if out.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "{} may not read statistics in any region",
+            actor.name()
+        )));
+    }
+    Ok(out)
+}
+
+fn bad(field: &str, detail: &str) -> ApiError {
+    ApiError::BadRequest {
+        field: Some(field.into()),
+        detail: detail.into(),
+    }
+}

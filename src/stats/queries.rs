@@ -1,0 +1,99 @@
+//! The per-region SQL of the statistics: every dimension grouped in the region (a few
+//! hundred rows at most), rolled up to what was asked for after the merge.
+
+use super::merge::Acc;
+use crate::shards::{Conn, Shard};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+pub type Rows = Vec<(BTreeMap<String, String>, Acc)>;
+
+/// Age bands as health statistics use them.
+const PATIENTS: &str = "
+    SELECT district, sex,
+           CASE WHEN age < 5 THEN '0-4' WHEN age < 15 THEN '5-14' WHEN age < 25 THEN '15-24'
+                WHEN age < 50 THEN '25-49' WHEN age < 65 THEN '50-64' ELSE '65+' END AS age_band,
+           count(*)
+    FROM (SELECT district, sex, date_part('year', age(current_date, birth_date))::int AS age
+          FROM patients WHERE deleted_at IS NULL AND merged_into IS NULL) p
+    GROUP BY 1, 2, 3";
+
+pub async fn patients(shard: &Shard) -> Result<Rows, String> {
+    let rows = shard
+        .read(|c| {
+            Box::pin(async move {
+                let stmt = c.prepared(PATIENTS).await?;
+                c.client().query(&stmt, &[]).await
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let dims = [
+                ("region", shard.name().to_owned()),
+                ("district", r.get(0)),
+                ("sex", r.get(1)),
+                ("age_band", r.get(2)),
+            ];
+            let count: i64 = r.get(3);
+            (
+                dims.map(|(k, v)| (k.to_owned(), v)).into_iter().collect(),
+                Acc {
+                    count,
+                    ..Acc::default()
+                },
+            )
+        })
+        .collect())
+}
+
+/// Valid readings of live patients, by code and month (in the region's time zone).
+const OBSERVATIONS: &str = "
+    SELECT o.code, to_char(date_trunc('month', o.taken_at AT TIME ZONE $4), 'YYYY-MM'),
+           count(*), sum(o.value), min(o.value), max(o.value)
+    FROM observations o JOIN patients p ON p.id = o.patient_id
+    WHERE o.status <> 'entered-in-error' AND p.deleted_at IS NULL
+      AND (cardinality($1::text[]) = 0 OR o.code = ANY($1)) AND o.taken_at >= $2 AND o.taken_at < $3
+    GROUP BY 1, 2";
+
+pub async fn observations(
+    shard: &Shard,
+    codes: &[String],
+    range: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Rows, String> {
+    let tz = shard.settings.tz().name().to_owned();
+    let rows = shard
+        .read(|c| {
+            let (codes, tz) = (codes.to_vec(), tz.clone());
+            Box::pin(async move {
+                let stmt = c.prepared(OBSERVATIONS).await?;
+                c.client()
+                    .query(&stmt, &[&codes, &range.0, &range.1, &tz])
+                    .await
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let dims = [
+                ("region", shard.name().to_owned()),
+                ("code", r.get(0)),
+                ("month", r.get(1)),
+            ];
+            let acc = Acc {
+                count: r.get(2),
+                sum: r.get(3),
+                min: r.get(4),
+                max: r.get(5),
+            };
+            (
+                dims.map(|(k, v)| (k.to_owned(), v)).into_iter().collect(),
+                acc,
+            )
+        })
+        .collect())
+}
