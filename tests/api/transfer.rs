@@ -338,3 +338,51 @@ async fn every_shard_table_either_moves_with_its_patient_or_holds_no_patient_dat
         );
     }
 }
+
+#[tokio::test]
+async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the_record() {
+    let app = spawn_app().await;
+    let p = patient_with_history(&app).await;
+    let id = p["id"].as_str().unwrap();
+    // A record in Maseru already carries this health record number: the copy must fail.
+    let maseru = app.shard("maseru").await;
+    sqlx::query(
+        "INSERT INTO patients (id, given_name, family_name, sex, birth_date, district, hrn)
+         VALUES (gen_random_uuid(), 'Other', 'Person', 'male', '1970-01-01', 'Berea', $1)",
+    )
+    .bind(p["hrn"].as_str().unwrap())
+    .execute(&maseru)
+    .await
+    .unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
+        .json(&json!({"district": "Berea"}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(
+        (status.as_u16(), problem["type"].as_str()),
+        (409, Some("urn:hmis:problem:transfer-rolled-back")),
+        "{problem}"
+    );
+    let (_, read) = app.get_json(&format!("/api/v1/patients/{id}")).await;
+    assert_eq!(read["region"], "quthing");
+    let (status, _) = record(
+        &app,
+        &app.client,
+        id,
+        &json!({"vitals": [{"code": "8867-4", "value": 70, "unit": "/min"}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "writable again where it was");
+    let central = app.central().await;
+    let (state,): (String,) = sqlx::query_as("SELECT state FROM transfers WHERE patient_id = $1")
+        .bind(id.parse::<uuid::Uuid>().unwrap())
+        .fetch_one(&central)
+        .await
+        .unwrap();
+    assert_eq!(state, "rolled_back");
+}
