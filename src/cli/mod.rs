@@ -2,6 +2,7 @@
 //! end in [`crate::launch`], `rules` in the pure rule engine.
 
 mod rules;
+mod transfers;
 mod users;
 
 use crate::config::Settings;
@@ -40,6 +41,12 @@ enum Command {
     /// List and change the authorization policy.
     #[command(subcommand)]
     Policy(users::PolicyCommand),
+    /// List unfinished patient transfers (exit code 2 when there are some).
+    Transfers {
+        /// Finish them now (as a running hmis does every few seconds).
+        #[arg(long)]
+        resume: bool,
+    },
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit code 1.
@@ -65,6 +72,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => rules::run(cmd, config),
         Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,
         Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
+        Command::Transfers { resume } => transfers::run(Settings::load(config)?, resume).await,
     }
 }
 

@@ -37,12 +37,22 @@ async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<ReadinessRepor
         };
         status("central", start, result)
     };
-    let (central, regions) = tokio::join!(central, app.shards.ping_all(timeout));
+    let unfinished = async {
+        let sql = "SELECT count(*) FROM transfers WHERE state NOT IN ('done', 'rolled_back')";
+        let count = sqlx::query_scalar::<_, i64>(sql).fetch_one(&app.central);
+        tokio::time::timeout(timeout, count)
+            .await
+            .ok()
+            .and_then(Result::ok)
+    };
+    let (central, regions, unfinished) =
+        tokio::join!(central, app.shards.ping_all(timeout), unfinished);
     let all_up = central.status == "up" && regions.iter().all(|r| r.status == "up");
     let report = ReadinessReport {
         status: if all_up { "ready" } else { "degraded" },
         central,
         regions,
+        transfers_unfinished: unfinished,
     };
     let code = if all_up {
         StatusCode::OK

@@ -20,6 +20,10 @@ pub struct ReadinessReport {
     pub status: &'static str,
     pub central: RegionStatus,
     pub regions: Vec<RegionStatus>,
+    /// Patient transfers not finished yet (they resume on their own; `hmis transfers`
+    /// lists them). Absent when the central database did not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfers_unfinished: Option<i64>,
 }
 
 impl Shards {

@@ -304,22 +304,31 @@ async fn a_transfer_to_a_region_that_is_down_waits_frozen_and_finishes_when_it_i
         (status, problem["type"].as_str()),
         (409, Some("urn:hmis:problem:transfer-in-progress"))
     );
+    let (_, ready) = app.get_json("/readyz").await;
+    assert_eq!(ready["transfers_unfinished"], 1, "{ready}");
+    let envs = hmis_envs(&app);
+    let listed = tokio::task::spawn_blocking({
+        let envs = envs.clone();
+        move || hmis_cli(&["transfers"], &envs)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        listed.status.code(),
+        Some(2),
+        "operators see it: {listed:?}"
+    );
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(id));
     tokio::task::spawn_blocking(move || {
         maseru.start().unwrap();
         maseru
     })
     .await
     .unwrap();
-    let engine = hmis::app::App::new(app.settings.clone()).await.unwrap();
-    let mut left = usize::MAX;
-    for _ in 0..50 {
-        left = transfer::resume_all(&engine).await;
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(left, 0);
+    let resumed = tokio::task::spawn_blocking(move || hmis_cli(&["transfers", "--resume"], &envs))
+        .await
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{resumed:?}");
     assert!(only_in_maseru(&rows(&app, id).await));
 }
 
@@ -385,4 +394,29 @@ async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the
         .await
         .unwrap();
     assert_eq!(state, "rolled_back");
+}
+
+/// The environment that points the `hmis` command at this test's databases.
+fn hmis_envs(app: &TestApp) -> Vec<(String, String)> {
+    let mut envs = vec![(
+        "HMIS_CENTRAL_URL".to_owned(),
+        app.settings.file.central.url.expose().to_owned(),
+    )];
+    for r in &app.settings.regions {
+        envs.push((
+            format!("HMIS_REGION_{}_DATABASE_URL", r.name.to_uppercase()),
+            r.database_url.expose().to_owned(),
+        ));
+    }
+    envs
+}
+
+fn hmis_cli(args: &[&str], envs: &[(String, String)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
+        .args(args)
+        .envs(envs.iter().cloned())
+        .env("RUST_LOG", "error")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
 }

@@ -1,0 +1,33 @@
+//! `hmis transfers [--resume]`: the operator's view of patient transfers that have not
+//! finished (a region was down, hmis was stopped mid-way), and a way to finish them now
+//! rather than wait for a running hmis to retry.
+
+use crate::app::App;
+use crate::config::Settings;
+use std::process::ExitCode;
+
+pub async fn run(settings: Settings, resume: bool) -> anyhow::Result<ExitCode> {
+    let app = App::new(settings).await?;
+    if resume {
+        let left = crate::transfer::resume_all(&app).await;
+        println!("resumed; {left} still unfinished");
+    }
+    let pending = crate::transfer::journal::unfinished(&app.central).await?;
+    if pending.is_empty() {
+        println!("no unfinished transfer");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<36}  {:<36}  {:<22}  {:<8}  last error",
+        "transfer", "patient", "from -> to", "state"
+    );
+    for t in &pending {
+        let route = format!("{} -> {}", t.from_region, t.to_region);
+        let error = t.last_error.as_deref().unwrap_or("-");
+        println!(
+            "{:<36}  {:<36}  {route:<22}  {:<8}  {error}",
+            t.id, t.patient_id, t.state
+        );
+    }
+    Ok(ExitCode::from(2))
+}
