@@ -51,6 +51,9 @@ static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
             OR ((birth_date BETWEEN $5::date - 366 AND $5::date + 366 OR birth_date = $6)
                 AND (left(family_key, 2) IN (left($3, 2), left($4, 2))
                      OR left(given_key, 2) IN (left($3, 2), left($4, 2)))))
+         -- A common family name can match thousands: the strongest evidence first.
+         ORDER BY national_id = $1 DESC NULLS LAST, phone = $2 DESC NULLS LAST,
+                  abs(birth_date - $5::date)
          LIMIT 500"
     )
 });
