@@ -39,47 +39,52 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The SQL for one region: `$1`-`$5` the search, `$6` district, `$7` sex, `$8` the limit,
-/// `$9`... the position after which to start, if any.
-fn sql(q: &Query, after: bool) -> String {
-    let total = if q.count {
-        ", count(*) OVER () AS total"
-    } else {
-        ""
-    };
+/// Which live patients a list matches: `$1`-`$5` the search, `$6` district, `$7` sex.
+fn matching() -> String {
+    format!(
+        "{} AND ($6::text IS NULL OR district = $6) AND ($7::text IS NULL OR sex = $7)",
+        super::repo::MATCHES
+    )
+}
+
+/// One region's page: `$8` the limit, `$9`... the position after which to start, if any.
+fn page_sql(q: &Query, after: bool) -> String {
     let keyset = if after {
         format!(" AND {}", q.sort.after(9))
     } else {
         String::new()
     };
     format!(
-        "SELECT {COLUMNS}{total} FROM patients
-         WHERE {matches} AND ($6::text IS NULL OR district = $6) AND ($7::text IS NULL OR sex = $7){keyset}
-         ORDER BY {order} LIMIT $8",
-        matches = super::repo::MATCHES,
-        order = q.sort.order_by()
+        "SELECT {COLUMNS} FROM patients WHERE {}{keyset} ORDER BY {} LIMIT $8",
+        matching(),
+        q.sort.order_by()
     )
 }
 
-/// One region's rows after `position`, and its total (page mode).
+/// One region's rows after `position`, and its total (page mode). The count is its own
+/// statement, sent with the page on the same connection: the page can then stop after
+/// `limit` rows of an index instead of reading every match.
 pub async fn in_region(
     shard: &Shard,
     q: &Query,
     position: Option<&[String]>,
 ) -> Result<(Vec<PatientRow>, i64), String> {
-    let sql = sql(q, position.is_some());
+    let (page, count) = (
+        page_sql(q, position.is_some()),
+        format!("SELECT count(*) FROM patients WHERE {}", matching()),
+    );
     let s = &q.search;
     let filtered =
         !s.tokens.is_empty() || s.phone.is_some() || s.national_id.is_some() || s.id.is_some();
-    let id = position
-        .and_then(|p| p.last())
-        .map(|i| i.parse::<uuid::Uuid>().ok());
-    let rows = shard
+    let mut after: Vec<String> = position.map(<[String]>::to_vec).unwrap_or_default();
+    let id = after.pop().map(|i| i.parse::<uuid::Uuid>().ok());
+    let (rows, total) = shard
         .read(|c| {
-            let (sql, q, position) = (sql.clone(), q.clone(), position.map(<[String]>::to_vec));
+            let (page, count, q, after) = (page.clone(), count.clone(), q.clone(), after.clone());
             Box::pin(async move {
-                let stmt = c.prepared(&sql).await?;
-                let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+                let (page_stmt, count_stmt) =
+                    tokio::try_join!(c.prepared(&page), c.prepared(&count))?;
+                let search: [&(dyn ToSql + Sync); 7] = [
                     &filtered,
                     &q.search.tokens,
                     &q.search.phone,
@@ -87,37 +92,29 @@ pub async fn in_region(
                     &q.search.id,
                     &q.district,
                     &q.sex,
-                    &q.limit,
                 ];
-                let values: Vec<String> = position
-                    .iter()
-                    .flatten()
-                    .take(q.sort_len())
-                    .cloned()
-                    .collect();
-                for v in &values {
-                    params.push(v);
-                }
+                let mut params = search.to_vec();
+                params.push(&q.limit);
+                params.extend(after.iter().map(|v| v as &(dyn ToSql + Sync)));
                 let id = id.flatten();
-                if position.is_some() {
+                if id.is_some() || !after.is_empty() {
                     params.push(&id);
                 }
-                c.client().query(&stmt, &params).await
+                let db = c.client();
+                if q.count {
+                    let (rows, n) = tokio::try_join!(
+                        db.query(&page_stmt, &params),
+                        db.query_one(&count_stmt, &search)
+                    )?;
+                    Ok((rows, n.get::<_, i64>(0)))
+                } else {
+                    Ok((db.query(&page_stmt, &params).await?, 0))
+                }
             })
         })
         .await
         .map_err(|e| e.to_string())?;
-    let total = match (q.count, rows.first()) {
-        (true, Some(r)) => r.get::<_, i64>(18),
-        _ => 0,
-    };
     Ok((rows.iter().map(PatientRow::from_row).collect(), total))
-}
-
-impl Query {
-    fn sort_len(&self) -> usize {
-        self.sort.spelled.split(',').count()
-    }
 }
 
 /// A merged page: its rows with their regions, the total, the next cursor.
