@@ -48,27 +48,7 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         count: false,
     };
     let digest = query.digest(q);
-    let (start, offset) = match p.cursor.as_deref() {
-        Some(raw) => (cursor(raw, &query, &digest, p.page.is_some())?, 0),
-        None => {
-            let offset = (page as usize - 1) * size as usize;
-            if offset + size as usize > MAX_DEPTH {
-                return Err(bad(
-                    "page",
-                    "pages go by number up to row 10000: follow next_cursor",
-                ));
-            }
-            query.limit = (offset + size as usize) as i64;
-            query.count = true;
-            let fresh = Cursor {
-                v: 1,
-                sort: query.sort.spelled.clone(),
-                filter: digest,
-                positions: BTreeMap::new(),
-            };
-            (fresh, offset)
-        }
-    };
+    let (start, offset) = start(p, &mut query, digest, page, size)?;
     let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
     let merged = list::page(
         &shards,
@@ -148,6 +128,40 @@ async fn sees_names_everywhere(app: &App, actor: &Actor, shards: &[&Shard]) -> b
         }
     }
     true
+}
+
+/// Where the page starts: a cursor's positions, or the top with an offset (numbered
+/// pages, which also count the matches).
+fn start(
+    p: &SearchParams,
+    query: &mut Query,
+    digest: String,
+    page: u32,
+    size: u32,
+) -> Result<(Cursor, usize), ApiError> {
+    if let Some(raw) = p.cursor.as_deref() {
+        return Ok((cursor(raw, query, &digest, p.page.is_some())?, 0));
+    }
+    let offset = (page as usize - 1) * size as usize;
+    if offset + size as usize > MAX_DEPTH {
+        return Err(bad(
+            "page",
+            "pages go by number up to row 10000: follow next_cursor",
+        ));
+    }
+    query.limit = (offset + size as usize) as i64;
+    query.count = true;
+    let positions = BTreeMap::new();
+    let sort = query.sort.spelled.clone();
+    Ok((
+        Cursor {
+            v: 1,
+            sort,
+            filter: digest,
+            positions,
+        },
+        offset,
+    ))
 }
 
 fn cursor(raw: &str, q: &Query, digest: &str, with_page: bool) -> Result<Cursor, ApiError> {
