@@ -44,6 +44,7 @@ pub mod migrate;
 pub mod observations;
 pub mod patients;
 pub mod pgcluster;
+pub mod planning;
 pub mod routing;
 pub mod shards;
 

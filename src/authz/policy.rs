@@ -13,6 +13,8 @@ pub mod kinds {
     pub const POLICY: &str = "policy";
     pub const ROUTING: &str = "routing";
     pub const HEALTH: &str = "health";
+    /// Planners' SQL over the `planning` views (`POST /api/v1/query`), action `run`.
+    pub const QUERY: &str = "query";
 }
 
 /// The roles, for validation and for `hmis users` help.

@@ -76,6 +76,10 @@ pub struct ServerSettings {
     /// How long one shard may take to hand out a connection before the request fails
     /// with 503, in milliseconds. Default 2000.
     pub shard_timeout_ms: u64,
+    /// How long one planner's query (`POST /api/v1/query`) may run in a region before that
+    /// region reports it as failed, in milliseconds (PostgreSQL's `statement_timeout`).
+    /// Default 10000.
+    pub query_timeout_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -84,6 +88,7 @@ impl Default for ServerSettings {
             listen: "127.0.0.1:8000".into(),
             max_body_bytes: 64 * 1024,
             shard_timeout_ms: 2000,
+            query_timeout_ms: 10_000,
         }
     }
 }

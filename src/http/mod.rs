@@ -29,6 +29,7 @@ pub fn router(app: AppState) -> Router {
         .merge(crate::admin::router())
         .merge(crate::patients::router())
         .merge(crate::observations::router())
+        .merge(crate::planning::router())
         .merge(explain::router())
         .merge(health::router())
         .split_for_parts();

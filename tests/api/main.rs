@@ -12,5 +12,6 @@ mod cli;
 mod clinical;
 mod db_roles;
 mod placement;
+mod planning;
 mod records;
 mod regions_down;
