@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `rules`).
+//! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `federate`, `rules`,
+//!   `users`, `policy`, `query`).
 //! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
 //! - [`routing`]: the rule engine. Pure: no I/O, so it is tested without a database.
 //! - [`shards`]: a connection pool per region, health checks.
@@ -22,6 +23,8 @@
 //! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
+//! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
+//! - [`federate`]: the central database's views over every region's planning views.
 //! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
 //! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
 //!
@@ -39,6 +42,7 @@ pub mod config;
 pub mod dbroles;
 pub mod dev;
 pub mod domain;
+pub mod federate;
 pub mod http;
 pub mod migrate;
 pub mod observations;

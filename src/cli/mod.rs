@@ -1,6 +1,7 @@
 //! The command line. Each subcommand is a thin shell over the library: `serve` and `dev`
-//! end in [`crate::launch`], `rules` in the pure rule engine.
+//! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
 
+mod query;
 mod rules;
 mod users;
 
@@ -29,8 +30,12 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Apply the migrations to the central database and every region.
+    /// Apply the migrations to the central database and every region, then federate.
     Migrate,
+    /// Rebuild the central database's federated planning views from regions/*.toml.
+    Federate,
+    /// Run a planner's SQL in every region through a running hmis, and print the rows.
+    Query(query::QueryArgs),
     /// Check or explain the routing rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -62,6 +67,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev(args) => crate::dev::run(Settings::load(config)?, args).await,
         Command::Serve { listen } => serve(Settings::load(config)?, listen).await,
         Command::Migrate => migrate(&Settings::load(config)?).await,
+        Command::Federate => federate(&Settings::load(config)?).await,
+        Command::Query(args) => query::run(args).await,
         Command::Rules(cmd) => rules::run(cmd, config),
         Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,
         Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
@@ -88,6 +95,24 @@ async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn federate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let report = crate::federate::federate(settings, &[])
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!("planning views over: {}", report.in_views.join(", "));
+    if !report.removed.is_empty() {
+        println!("removed: {}", report.removed.join(", "));
+    }
+    for (region, reason) in &report.failed {
+        println!("{region}: FAILED (earlier tables kept, if any): {reason}");
+    }
+    Ok(if report.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -204,7 +204,7 @@ fn json_line(out: &mut Vec<u8>, region: &str, names: &[String], cells: &[Value])
 
 /// One RFC 4180 record, CRLF-terminated. NULL is an empty field and an empty string is
 /// `""`, so the two stay apart; a field is quoted only when it must be.
-fn csv_record(out: &mut Vec<u8>, fields: impl Iterator<Item = Value>) {
+pub fn csv_record(out: &mut Vec<u8>, fields: impl Iterator<Item = Value>) {
     for (i, field) in fields.enumerate() {
         if i > 0 {
             out.push(b',');

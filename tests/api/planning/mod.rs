@@ -5,8 +5,8 @@
 //! answer, and each shard's own count of patients, straight from its database.
 
 mod answers;
-// mod cli;
-// mod federation;
+mod cli;
+mod federation;
 mod refusals;
 
 use crate::helpers::{TestApp, patient};
