@@ -77,6 +77,11 @@ pub async fn federate(settings: &Settings, skip: &[String]) -> Result<Report, St
 }
 
 async fn run(central: &PgPool, settings: &Settings, skip: &[String]) -> Result<Report, String> {
+    // The schema the views go in and the role they are granted to; already there after
+    // `hmis migrate`, and cheap to make sure of when `hmis federate` runs alone.
+    crate::dbroles::ensure_central_roles(central, None)
+        .await
+        .map_err(|e| format!("planner role and planning schema: {e}"))?;
     ensure_extension(central).await?;
     let timeout_secs = settings.file.server.shard_timeout_ms.div_ceil(1000).max(2);
     let mut report = Report::default();

@@ -68,6 +68,11 @@ pub async fn launch(
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
     let router = http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Streamed answers (planners' queries) go out in several small writes; without
+    // TCP_NODELAY each waits for the client's delayed ACK, about 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;

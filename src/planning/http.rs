@@ -100,22 +100,7 @@ async fn regions(
     named: Option<&[String]>,
 ) -> Result<Vec<String>, ApiError> {
     let Some(named) = named else {
-        let mut allowed = Vec::new();
-        for shard in app.shards.iter() {
-            if may_query(app, actor, shard.name()).await {
-                allowed.push(shard.name().to_owned());
-            }
-        }
-        if allowed.is_empty() {
-            for shard in app.shards.iter() {
-                refuse(app, actor, shard.name()).await;
-            }
-            return Err(ApiError::Forbidden(format!(
-                "{} may not run queries in any region",
-                actor.name()
-            )));
-        }
-        return Ok(allowed);
+        return default_regions(app, actor).await;
     };
     if named.is_empty() {
         return Err(ApiError::field(
@@ -146,6 +131,26 @@ async fn regions(
         }
     }
     Ok(chosen)
+}
+
+/// Every region the caller may query; refused (and audited everywhere) when none.
+async fn default_regions(app: &Arc<App>, actor: &Actor) -> Result<Vec<String>, ApiError> {
+    let mut allowed = Vec::new();
+    for shard in app.shards.iter() {
+        if may_query(app, actor, shard.name()).await {
+            allowed.push(shard.name().to_owned());
+        }
+    }
+    if allowed.is_empty() {
+        for shard in app.shards.iter() {
+            refuse(app, actor, shard.name()).await;
+        }
+        return Err(ApiError::Forbidden(format!(
+            "{} may not run queries in any region",
+            actor.name()
+        )));
+    }
+    Ok(allowed)
 }
 
 async fn may_query(app: &App, actor: &Actor, region: &str) -> bool {

@@ -15,6 +15,7 @@ use crate::audit::{self, Line};
 use crate::shards::{Shard, ShardError};
 use futures_util::TryStreamExt;
 use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{Mutex, mpsc};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -44,8 +45,9 @@ pub fn start(app: crate::app::AppState, job: Job) -> mpsc::Receiver<Vec<u8>> {
 
 async fn drive(app: &App, job: &Job, out: &mpsc::Sender<Vec<u8>>) {
     let header = Mutex::new(None);
+    let sent = AtomicU64::new(0);
     let runs = job.lines.iter().map(|line| async {
-        let result = run_region(app, job, line, out, &header).await;
+        let result = run_region(app, job, line, out, &header, &sent).await;
         match &result {
             Ok(rows) => tracing::info!(region = %line.region, rows, "planner query answered"),
             Err(reason) => tracing::warn!(region = %line.region, %reason, "planner query failed"),
@@ -54,12 +56,13 @@ async fn drive(app: &App, job: &Job, out: &mpsc::Sender<Vec<u8>>) {
     });
     let results = futures_util::future::join_all(runs).await;
     if job.format == Format::Jsonl {
-        let _ = out.send(summary(&results)).await;
+        let _ = out.send(summary(&results, sent.into_inner())).await;
     }
 }
 
-/// The last JSON line: which regions answered, which did not and why, how many rows.
-fn summary(results: &[(&str, Result<u64, String>)]) -> Vec<u8> {
+/// The last JSON line: which regions answered, which did not and why, and how many row
+/// lines came before it (with those a failed region sent before it failed).
+fn summary(results: &[(&str, Result<u64, String>)], rows: u64) -> Vec<u8> {
     let ok: Vec<&str> = results
         .iter()
         .filter(|(_, r)| r.is_ok())
@@ -72,7 +75,6 @@ fn summary(results: &[(&str, Result<u64, String>)]) -> Vec<u8> {
             Some(json!({"region": region, "reason": reason}))
         })
         .collect();
-    let rows: u64 = results.iter().filter_map(|(_, r)| r.as_ref().ok()).sum();
     let line = json!({"_summary": {"regions_ok": ok, "regions_failed": failed, "rows": rows}});
     let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
     bytes.push(b'\n');
@@ -85,6 +87,7 @@ async fn run_region(
     line: &Line,
     out: &mpsc::Sender<Vec<u8>>,
     header: &Mutex<Option<Vec<String>>>,
+    sent: &AtomicU64,
 ) -> Result<u64, String> {
     let shard = app
         .shards
@@ -122,17 +125,19 @@ async fn run_region(
     let no_params: [&(dyn ToSql + Sync); 0] = [];
     let rows = tx.query_raw(&statement, no_params).await.map_err(fail)?;
     futures_util::pin_mut!(rows);
-    let (mut chunk, mut count) = (Vec::with_capacity(CHUNK), 0u64);
+    let (mut chunk, mut in_chunk, mut count) = (Vec::with_capacity(CHUNK), 0, 0);
     while let Some(row) = rows.try_next().await.map_err(fail)? {
         encode::write_row(&mut chunk, job.format, &line.region, &names, &row)
             .map_err(|e| format!("a row could not be encoded: {e}"))?;
-        count += 1;
+        (in_chunk, count) = (in_chunk + 1, count + 1);
         if chunk.len() >= CHUNK {
             send(out, std::mem::take(&mut chunk)).await?;
+            sent.fetch_add(std::mem::take(&mut in_chunk), Ordering::Relaxed);
         }
     }
     if !chunk.is_empty() {
         send(out, chunk).await?;
+        sent.fetch_add(in_chunk, Ordering::Relaxed);
     }
     Ok(count)
 }
