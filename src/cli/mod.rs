@@ -48,8 +48,17 @@ enum Command {
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit code 1.
+/// Usage errors too (clap's own code is 2, which `hmis query` uses for "some regions
+/// failed"); help and version still exit 0.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::FAILURE;
+        }
+        Err(e) => e.exit(),
+    };
     init_tracing();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {

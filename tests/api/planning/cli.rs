@@ -112,6 +112,13 @@ async fn hmis_query_exits_2_naming_failed_regions_and_1_when_hmis_refuses() {
     assert_eq!(anonymous.status.code(), Some(1));
     assert!(stderr(&anonymous).contains("401"), "{}", stderr(&anonymous));
 
+    let unusable = hmis_query(&["SELECT 1", "--format", "xml"]).await;
+    assert_eq!(
+        unusable.status.code(),
+        Some(1),
+        "a usage error is not a failed region"
+    );
+
     let tokenless = hmis_query(&["SELECT 1", "--url", &app.address]).await;
     assert_eq!(tokenless.status.code(), Some(1));
     assert!(
