@@ -99,8 +99,8 @@ async fn run(central: &PgPool, settings: &Settings, skip: &[String]) -> Result<R
     for region in settings.regions.iter().filter(|r| !skip.contains(&r.name)) {
         execute(&mut tx, "SAVEPOINT region").await?;
         let refreshed = async {
-            let password = planner_password(&mut tx, region, timeout_secs).await?;
-            refresh(&mut tx, region, &password, timeout_secs).await
+            let new_password = planner_password(&mut tx, region, timeout_secs).await?;
+            refresh(&mut tx, region, new_password.as_deref(), timeout_secs).await
         };
         match refreshed.await {
             Ok(()) => report.refreshed.push(region.name.clone()),
@@ -141,13 +141,14 @@ async fn ensure_extension(central: &PgPool) -> Result<(), String> {
     })
 }
 
-/// The password the region's server logs in with: the one its user mapping already holds
-/// if `<region>_planner` still logs in with it, else a new one, set on the role first.
+/// None when the password the region's user mapping holds still logs `<region>_planner`
+/// in; else a new one, already set on the role. Passwords are only sent when they change,
+/// so that a server logging DDL statements does not log them at every run.
 async fn planner_password(
     tx: &mut Transaction<'_, Postgres>,
     region: &RegionSettings,
     timeout_secs: u64,
-) -> Result<String, String> {
+) -> Result<Option<String>, String> {
     let role = region_planner_role(&region.name).map_err(|e| e.to_string())?;
     let existing: Option<String> = sqlx::query_scalar(
         "SELECT o.option_value FROM pg_user_mappings m,
@@ -167,7 +168,7 @@ async fn planner_password(
         let login = opts.clone().username(&role).password(&password);
         if let Ok(conn) = connect(&login, timeout_secs).await {
             let _ = conn.close().await;
-            return Ok(password);
+            return Ok(None);
         }
     }
     let password =
@@ -186,7 +187,7 @@ async fn planner_password(
     let set = sqlx::query(&alter).execute(&mut shard).await;
     let _ = shard.close().await;
     set.map_err(|e| format!("cannot set the password of {role}: {e}"))?;
-    Ok(password)
+    Ok(Some(password))
 }
 
 /// sqlx waits as long as the network does for a host that does not answer.
@@ -198,12 +199,12 @@ async fn connect(opts: &PgConnectOptions, timeout_secs: u64) -> Result<PgConnect
     }
 }
 
-/// The region's server (created, or its address updated), the mapping, and its
-/// `planning` views imported afresh into `fdw_<region>`.
+/// The region's server (created, or its address updated), the mapping (made again when
+/// there is a new password), and its `planning` views imported afresh into `fdw_<region>`.
 async fn refresh(
     tx: &mut Transaction<'_, Postgres>,
     region: &RegionSettings,
-    password: &str,
+    new_password: Option<&str>,
     timeout_secs: u64,
 ) -> Result<(), String> {
     let opts: PgConnectOptions = region
@@ -240,27 +241,32 @@ async fn refresh(
             .collect();
         pairs.join(", ")
     };
-    let (user, password) = (quote_literal(&role), quote_literal(password));
-    let login = format!("user {user}, password {password}");
-    let set_login = format!("SET user {user}, SET password {password}");
-    let statements = [
-        if exists {
-            format!("ALTER SERVER {s} OPTIONS ({})", options("SET "))
-        } else {
+    let mut statements = vec![if exists {
+        format!("ALTER SERVER {s} OPTIONS ({})", options("SET "))
+    } else {
+        format!(
+            "CREATE SERVER {s} FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({})",
+            options("")
+        )
+    }];
+    if let Some(password) = new_password {
+        let (user, password) = (quote_literal(&role), quote_literal(password));
+        statements.extend([
+            format!("DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER {s}"),
             format!(
-                "CREATE SERVER {s} FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({})",
-                options("")
-            )
-        },
-        format!("CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER {s} OPTIONS ({login})"),
-        format!("ALTER USER MAPPING FOR CURRENT_USER SERVER {s} OPTIONS ({set_login})"),
+                "CREATE USER MAPPING FOR CURRENT_USER SERVER {s} \
+                 OPTIONS (user {user}, password {password})"
+            ),
+        ]);
+    }
+    statements.extend([
         format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
         format!("CREATE SCHEMA {schema} AUTHORIZATION CURRENT_USER"),
         format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"),
         format!(
             "IMPORT FOREIGN SCHEMA planning LIMIT TO (patients, observations) FROM SERVER {s} INTO {schema}"
         ),
-    ];
+    ]);
     for sql in statements {
         sqlx::query(&sql)
             .execute(&mut **tx)

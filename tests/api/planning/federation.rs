@@ -79,6 +79,9 @@ async fn a_planner_in_pgadmin_counts_every_regions_patients_through_one_view_kep
         assert!(refused.is_err(), "{sql} answered a planner");
     }
 
+    let quthing_login = mapping_options(&central, "region_quthing").await;
+    assert!(quthing_login.iter().any(|o| o.starts_with("password=")));
+
     // Leribe leaves the configuration: its rows leave the view, its server goes.
     let mut without = settings.clone();
     without.regions.retain(|r| r.name != "leribe");
@@ -106,4 +109,19 @@ async fn a_planner_in_pgadmin_counts_every_regions_patients_through_one_view_kep
         "{report:?}"
     );
     assert_eq!(per_region(&mut planner).await, expected);
+    assert_eq!(
+        mapping_options(&central, "region_quthing").await,
+        quthing_login
+    );
+}
+
+/// The options of hmis's own user mapping on `server` (as the superuser sees them).
+async fn mapping_options(central: &PgPool, server: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT umoptions::text[] FROM pg_user_mappings WHERE srvname = $1 AND usename = current_user",
+    )
+    .bind(server)
+    .fetch_one(central)
+    .await
+    .unwrap()
 }
