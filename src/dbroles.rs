@@ -1,6 +1,9 @@
 //! Database roles for people who use pgAdmin: each region's admins get `<region>_admin`
 //! (read and fix that region's records, but never rewrite its audit trail) and
 //! `<region>_readonly`; central planners get `planner` (the `planning` schema only).
+//! Each region also gets `<region>_planner`, which reads that region's `planning` views and
+//! nothing else: planners' queries run as it (`SET LOCAL ROLE`), and the central
+//! database's federated views log in as it (see [`crate::federate`]).
 //!
 //! Roles belong to a PostgreSQL cluster, not to a database, and several regions' databases
 //! may share one cluster. Isolation therefore rests on CONNECT: each database revokes it
@@ -12,6 +15,10 @@
 //! table is taken back), but an existing role's password and LOGIN attribute are left alone
 //! unless a password is given, because operators set them with `ALTER ROLE`.
 
+mod planner;
+
+pub use planner::region_planner_role;
+use planner::{ensure_member, planner_statements};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::future::Future;
 use std::time::Duration;
@@ -47,6 +54,7 @@ pub fn quote_literal(text: &str) -> String {
 /// region's (the config already allows only `[a-z0-9-]`; this keeps the SQL safe even if
 /// a caller forgets).
 pub fn region_role_names(region: &str) -> Result<(String, String), sqlx::Error> {
+    // The longest suffix is "_readonly": a name that fits it fits "_planner" too.
     let valid = !region.is_empty()
         && region
             .chars()
@@ -69,7 +77,8 @@ pub fn region_role_names(region: &str) -> Result<(String, String), sqlx::Error> 
 /// the service's own role, which owns the tables), the roles `<region>_admin` (read/write
 /// on every table of that region's database except the audit tables, which it may only
 /// SELECT) and `<region>_readonly` (SELECT only), each able to CONNECT to that region's
-/// database only.
+/// database only; and `<region>_planner` (SELECT on the `planning` views only, nothing in
+/// `public`), of which the service role is made a member so that it can `SET ROLE` to it.
 ///
 /// `login_password`: `Some(p)` gives both roles LOGIN PASSWORD p (hmis dev uses "demo");
 /// `None` creates missing roles NOLOGIN and never touches an existing role's password or
@@ -81,7 +90,9 @@ pub async fn ensure_region_roles(
     login_password: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let (admin, readonly) = region_role_names(region)?;
-    retrying(|| region_once(pool, &admin, &readonly, login_password)).await
+    let planner = region_planner_role(region)?;
+    let roles = [admin.as_str(), readonly.as_str(), planner.as_str()];
+    retrying(|| region_once(pool, roles, login_password)).await
 }
 
 /// The central database: role `planner` may CONNECT and SELECT the tables of schema
@@ -97,19 +108,26 @@ pub async fn ensure_central_roles(
 
 async fn region_once(
     pool: &PgPool,
-    admin: &str,
-    readonly: &str,
+    [admin, readonly, planner]: [&str; 3],
     password: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = begin_locked(pool).await?;
     ensure_role(&mut tx, admin, password).await?;
     ensure_role(&mut tx, readonly, password).await?;
+    // Never a pgAdmin password: `hmis federate` gives it the one the central database's
+    // foreign servers log in with.
+    ensure_role(&mut tx, planner, None).await?;
+    ensure_member(&mut tx, planner).await?;
     let db = quote_ident(&current_database(&mut tx).await?);
-    let (a, r) = (quote_ident(admin), quote_ident(readonly));
+    let (a, r, p) = (
+        quote_ident(admin),
+        quote_ident(readonly),
+        quote_ident(planner),
+    );
     let mut statements = vec![
         // The service role first: if it reached the database only through PUBLIC, the
         // revoke below would lock hmis out of its own region.
-        format!("GRANT CONNECT ON DATABASE {db} TO CURRENT_USER, {a}, {r}"),
+        format!("GRANT CONNECT ON DATABASE {db} TO CURRENT_USER, {a}, {r}, {p}"),
         format!("REVOKE CONNECT ON DATABASE {db} FROM PUBLIC"),
         // Already so on clusters made by PostgreSQL 15+; older ones let anyone create
         // tables in public, which a read-only role must not.
@@ -139,6 +157,7 @@ async fn region_once(
         ),
         format!("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON SEQUENCES TO {r}"),
     ];
+    statements.extend(planner_statements(&p));
     let read_only: Vec<&str> = AUDIT_TABLES
         .iter()
         .chain(BOOKKEEPING_TABLES)

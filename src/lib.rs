@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `rules`).
+//! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `federate`, `rules`,
+//!   `users`, `policy`, `query`).
 //! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
 //! - [`routing`]: the rule engine. Pure: no I/O, so it is tested without a database.
 //! - [`shards`]: a connection pool per region, health checks.
@@ -23,6 +24,8 @@
 //! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
+//! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
+//! - [`federate`]: the central database's views over every region's planning views.
 //! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
 //! - [`stats`]: statistics across regions, merged exactly.
 //! - [`transfer`]: moving a patient and all their records to another region, restartably.
@@ -43,11 +46,13 @@ pub mod dbroles;
 pub mod dev;
 pub mod domain;
 pub mod fanout;
+pub mod federate;
 pub mod http;
 pub mod migrate;
 pub mod observations;
 pub mod patients;
 pub mod pgcluster;
+pub mod planning;
 pub mod routing;
 pub mod shards;
 pub mod stats;
@@ -70,6 +75,11 @@ pub async fn launch(
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
     let router = http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Streamed answers (planners' queries) go out in several small writes; without
+    // TCP_NODELAY each waits for the client's delayed ACK, about 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;

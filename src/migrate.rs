@@ -20,7 +20,9 @@ pub struct Outcome {
 }
 
 /// Migrates the central database and every region, carrying on past a region that fails
-/// so that one dead region does not hold the others back.
+/// so that one dead region does not hold the others back; then rebuilds the central
+/// database's federated planning views ([`crate::federate`]) over the regions that
+/// migrated.
 ///
 /// `pgadmin_password`: the password for the pgAdmin roles (see [`crate::dbroles`]); None
 /// leaves existing roles as they are and makes missing ones without login.
@@ -29,12 +31,22 @@ pub async fn migrate_all(settings: &Settings, pgadmin_password: Option<&str>) ->
         target: "central".into(),
         result: migrate_central(&settings.file.central.url, pgadmin_password).await,
     }];
+    let mut failed = Vec::new();
     for region in &settings.regions {
+        let result = migrate_region(region, pgadmin_password).await;
+        if result.is_err() {
+            failed.push(region.name.clone());
+        }
         out.push(Outcome {
             target: format!("region {}", region.name),
-            result: migrate_region(region, pgadmin_password).await,
+            result,
         });
     }
+    let federation = crate::federate::federate(settings, &failed).await;
+    out.push(Outcome {
+        target: "federation".into(),
+        result: federation.and_then(|report| report.check()),
+    });
     out
 }
 

@@ -100,6 +100,28 @@ pub async fn write(
     .map(|_| ())
 }
 
+/// A planner's query in one region: no object, and the SQL asked (`query_text`).
+pub async fn write_query(
+    conn: &impl GenericClient,
+    line: &Line,
+    query_text: &str,
+) -> Result<(), tokio_postgres::Error> {
+    conn.execute(
+        "INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id, query_text)
+         VALUES ($1, $2, $3, 'query', NULL, $4, 'ok', $5, $6)",
+        &[
+            &line.actor,
+            &line.roles,
+            &line.action,
+            &line.region,
+            &line.request_id,
+            &query_text,
+        ],
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Records a denied attempt in the object's region, after the answer has gone out.
 pub fn denied(app: &std::sync::Arc<App>, line: Line, object: Option<Uuid>) {
     let app = app.clone();

@@ -14,6 +14,8 @@ pub mod kinds {
     pub const ROUTING: &str = "routing";
     pub const STATS: &str = "stats";
     pub const HEALTH: &str = "health";
+    /// Planners' SQL over the `planning` views (`POST /api/v1/query`), action `run`.
+    pub const QUERY: &str = "query";
 }
 
 /// The roles, for validation and for `hmis users` help.

@@ -1,6 +1,7 @@
 //! The command line. Each subcommand is a thin shell over the library: `serve` and `dev`
-//! end in [`crate::launch`], `rules` in the pure rule engine.
+//! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
 
+mod query;
 mod rules;
 mod transfers;
 mod users;
@@ -30,8 +31,12 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Apply the migrations to the central database and every region.
+    /// Apply the migrations to the central database and every region, then federate.
     Migrate,
+    /// Rebuild the central database's federated planning views from regions/*.toml.
+    Federate,
+    /// Run a planner's SQL in every region through a running hmis, and print the rows.
+    Query(query::QueryArgs),
     /// Check or explain the routing rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -50,8 +55,17 @@ enum Command {
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit code 1.
+/// Usage errors too (clap's own code is 2, which `hmis query` uses for "some regions
+/// failed"); help and version still exit 0.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::FAILURE;
+        }
+        Err(e) => e.exit(),
+    };
     init_tracing();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
@@ -69,6 +83,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev(args) => crate::dev::run(Settings::load(config)?, args).await,
         Command::Serve { listen } => serve(Settings::load(config)?, listen).await,
         Command::Migrate => migrate(&Settings::load(config)?).await,
+        Command::Federate => federate(&Settings::load(config)?).await,
+        Command::Query(args) => query::run(args).await,
         Command::Rules(cmd) => rules::run(cmd, config),
         Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,
         Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
@@ -96,6 +112,24 @@ async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn federate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let report = crate::federate::federate(settings, &[])
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!("planning views over: {}", report.in_views.join(", "));
+    if !report.removed.is_empty() {
+        println!("removed: {}", report.removed.join(", "));
+    }
+    for (region, reason) in &report.failed {
+        println!("{region}: FAILED (earlier tables kept, if any): {reason}");
+    }
+    Ok(if report.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -79,6 +79,10 @@ pub struct ServerSettings {
     /// How long a request that asks several regions waits for each, in milliseconds;
     /// a region slower than that is reported in `regions_failed`. Default 3000.
     pub fanout_deadline_ms: u64,
+    /// How long one planner's query (`POST /api/v1/query`) may run in a region before that
+    /// region reports it as failed, in milliseconds (PostgreSQL's `statement_timeout`).
+    /// Default 10000.
+    pub query_timeout_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -88,6 +92,7 @@ impl Default for ServerSettings {
             max_body_bytes: 64 * 1024,
             shard_timeout_ms: 2000,
             fanout_deadline_ms: 3000,
+            query_timeout_ms: 10_000,
         }
     }
 }

@@ -31,6 +31,7 @@ pub fn router(app: AppState) -> Router {
         .merge(crate::observations::router())
         .merge(crate::transfer::router())
         .merge(crate::stats::router())
+        .merge(crate::planning::router())
         .merge(explain::router())
         .merge(health::router())
         .split_for_parts();

@@ -13,6 +13,7 @@ use utoipa::OpenApi;
         (name = "patients", description = "Patient registration and lookup"),
         (name = "routing", description = "The routing rules, explained"),
         (name = "health", description = "Liveness and per-region readiness"),
+        (name = "planning", description = "Planners' read-only SQL over every region's de-identified planning views"),
     ),
     components(schemas(super::Problem, crate::domain::FieldError))
 )]

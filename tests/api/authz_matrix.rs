@@ -19,6 +19,8 @@ enum Ep {
     Chart,
     Summary,
     Merge,
+    /// A planner's query (`POST /api/v1/query`) naming the patient's region.
+    Query,
 }
 
 /// (path as the OpenAPI document spells it, method) of each endpoint in the matrix.
@@ -33,6 +35,7 @@ const ENDPOINTS: &[(Ep, &str, &str)] = &[
     (Ep::Chart, "/api/v1/patients/{id}/observations", "get"),
     (Ep::Summary, "/api/v1/patients/{id}/summary", "get"),
     (Ep::Merge, "/api/v1/patients/{id}/merge", "post"),
+    (Ep::Query, "/api/v1/query", "post"),
 ];
 
 /// Routes on an existing observation, alert or merge: the same `authorize` as the routes
@@ -126,7 +129,7 @@ const MATRIX: &[Row] = &[
         "regional_admin",
         "quthing",
         &[
-            Get, Patch, Delete, Create, Search, Audit, Record, Chart, Summary, Merge,
+            Get, Patch, Delete, Create, Search, Audit, Record, Chart, Summary, Merge, Query,
         ],
         &[],
     ),
@@ -134,18 +137,18 @@ const MATRIX: &[Row] = &[
         "m.planner",
         "planner",
         "*",
-        &[Get, Search, Chart, Summary],
-        &[Get, Search, Chart, Summary],
+        &[Get, Search, Chart, Summary, Query],
+        &[Get, Search, Chart, Summary, Query],
     ),
     (
         "m.sysadmin",
         "system_admin",
         "*",
         &[
-            Get, Patch, Delete, Create, Search, Audit, Record, Chart, Summary, Merge,
+            Get, Patch, Delete, Create, Search, Audit, Record, Chart, Summary, Merge, Query,
         ],
         &[
-            Get, Patch, Delete, Create, Search, Audit, Record, Chart, Summary, Merge,
+            Get, Patch, Delete, Create, Search, Audit, Record, Chart, Summary, Merge, Query,
         ],
     ),
     ("m.nobody", "", "", &[], &[]),
@@ -209,6 +212,13 @@ async fn attempt(app: &TestApp, client: &Client, ep: Ep, district: &str) -> (u16
                 Some(merge),
             )
         }
+        Query => (
+            Method::POST,
+            "/api/v1/query".into(),
+            Some(
+                serde_json::json!({"sql": "SELECT count(*) AS n FROM patients", "regions": [region]}),
+            ),
+        ),
     };
     let mut request = client
         .request(method, app.url(&path))

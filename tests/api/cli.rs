@@ -175,9 +175,10 @@ async fn migrate_is_idempotent_and_refuses_a_database_that_belongs_to_another_re
     for _ in 0..2 {
         let out = migrate(envs.clone()).await.unwrap();
         assert!(out.status.success(), "{}", text(&out));
+        // Central, four regions, and the federated planning views.
         assert_eq!(
             text(&out).matches("up to date").count(),
-            5,
+            6,
             "{}",
             text(&out)
         );

@@ -1,0 +1,175 @@
+//! `POST /api/v1/query`: who may ask which regions, the SQL checked, then the streamed
+//! answer. Everything that can be refused is refused here, before any region runs
+//! anything: unknown fields and regions, regions the caller may not query, SQL that is
+//! not one plain read.
+
+use super::encode::Format;
+use super::{guard, run};
+use crate::app::{App, AppState};
+use crate::audit::{self, Actor};
+use crate::authz::{Relation, kinds};
+use crate::http::{ApiError, ApiJson, Problem};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// The SQL itself goes into the audit trail up to this length, its SHA-256 beyond.
+const AUDIT_SQL_CHARS: usize = 4000;
+/// Lists the regions asked, so that a CSV reader (whose answer has no summary) knows which
+/// regions' rows to expect.
+const REGIONS_HEADER: &str = "x-hmis-regions";
+
+/// A planner's query.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryRequest {
+    /// One SELECT, WITH ... SELECT or VALUES query over the `planning` views
+    /// (`patients`, `observations`).
+    sql: String,
+    /// Regions to ask. Default: every region the caller may query.
+    regions: Option<Vec<String>>,
+    /// `jsonl` (default) or `csv`; without it, `Accept: text/csv` asks for CSV.
+    format: Option<Format>,
+}
+
+/// Runs a read-only query over the de-identified `planning` views of several regions.
+#[utoipa::path(post, path = "/api/v1/query", tag = "planning", request_body = QueryRequest,
+    responses((status = 200, description = "JSON lines: one object per row with `region` first, then a `_summary` line; or CSV with a header row", content_type = "application/x-ndjson", body = String),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn query(
+    State(app): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<QueryRequest>,
+) -> Result<Response, ApiError> {
+    let format = request.format.unwrap_or_else(|| format_from(&headers));
+    let regions = regions(&app, &actor, request.regions.as_deref()).await?;
+    guard::check(&request.sql).map_err(|reason| ApiError::field("sql", reason))?;
+    let mut lines = Vec::with_capacity(regions.len());
+    for region in &regions {
+        lines.push(actor.line(&app, region, "query").await);
+    }
+    let job = run::Job {
+        audit_text: audit_text(&request.sql),
+        sql: request.sql,
+        format,
+        timeout_ms: app.settings.file.server.query_timeout_ms,
+        lines,
+    };
+    let body = futures_util::stream::unfold(run::start(app.clone(), job), |mut rx| async {
+        let chunk = rx.recv().await?;
+        Some((Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    let content_type = match format {
+        Format::Jsonl => "application/x-ndjson",
+        Format::Csv => "text/csv; charset=utf-8; header=present",
+    };
+    let asked = HeaderValue::from_str(&regions.join(",")).map_err(anyhow::Error::from)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::HeaderName::from_static(REGIONS_HEADER), asked),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn format_from(headers: &HeaderMap) -> Format {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.to_ascii_lowercase().contains("text/csv") {
+        Format::Csv
+    } else {
+        Format::Jsonl
+    }
+}
+
+/// The regions to ask. Named ones must exist and be allowed (403 at the first that is
+/// not, audited there as denied); by default, every region the caller may query, and 403
+/// (audited in every region) when that is none.
+async fn regions(
+    app: &Arc<App>,
+    actor: &Actor,
+    named: Option<&[String]>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(named) = named else {
+        return default_regions(app, actor).await;
+    };
+    if named.is_empty() {
+        return Err(ApiError::field(
+            "regions",
+            "names no region; leave it out to ask every region you may query",
+        ));
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in named {
+        if app.shards.get(name).is_none() {
+            let known: Vec<&str> = app.shards.iter().map(|s| s.name()).collect();
+            return Err(ApiError::field(
+                "regions",
+                format!("unknown region \"{name}\"; known: {}", known.join(", ")),
+            ));
+        }
+        if !chosen.contains(name) {
+            chosen.push(name.clone());
+        }
+    }
+    for name in &chosen {
+        if !may_query(app, actor, name).await {
+            refuse(app, actor, name).await;
+            return Err(ApiError::Forbidden(format!(
+                "{} may not run queries in region {name}",
+                actor.name()
+            )));
+        }
+    }
+    Ok(chosen)
+}
+
+/// Every region the caller may query; refused (and audited everywhere) when none.
+async fn default_regions(app: &Arc<App>, actor: &Actor) -> Result<Vec<String>, ApiError> {
+    let mut allowed = Vec::new();
+    for shard in app.shards.iter() {
+        if may_query(app, actor, shard.name()).await {
+            allowed.push(shard.name().to_owned());
+        }
+    }
+    if allowed.is_empty() {
+        for shard in app.shards.iter() {
+            refuse(app, actor, shard.name()).await;
+        }
+        return Err(ApiError::Forbidden(format!(
+            "{} may not run queries in any region",
+            actor.name()
+        )));
+    }
+    Ok(allowed)
+}
+
+async fn may_query(app: &App, actor: &Actor, region: &str) -> bool {
+    app.authz
+        .allowed(actor.name(), region, kinds::QUERY, "run", Relation::None)
+        .await
+}
+
+/// Audits a refused query in `region`, after the answer has gone out.
+async fn refuse(app: &Arc<App>, actor: &Actor, region: &str) {
+    let line = actor.line(app, region, "run query").await;
+    audit::denied(app, line, None);
+}
+
+fn audit_text(sql: &str) -> String {
+    if sql.chars().count() <= AUDIT_SQL_CHARS {
+        return sql.to_owned();
+    }
+    let digest = Sha256::digest(sql.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}

@@ -1,0 +1,202 @@
+//! Runs one checked query in several regions at once and streams the rows out as they
+//! come, each region's in its own order, regions interleaved by chunk.
+//!
+//! In each region, on a connection of its pool: the audit line first (autocommit, by the
+//! service role: a query never runs unrecorded), then `BEGIN READ ONLY`, `SET LOCAL`
+//! `statement_timeout`, `ROLE <region>_planner` and `search_path = planning`, and the
+//! query, whose rows are read as a stream (`query_raw`), so that a large answer is never
+//! held in memory. A region that fails (down, timed out, refused by the database) is
+//! reported in the summary with PostgreSQL's message; rows it sent before failing stay
+//! sent, so a failed region's rows may be incomplete.
+
+use super::encode::{self, Format};
+use crate::app::App;
+use crate::audit::{self, Line};
+use crate::shards::{Shard, ShardError};
+use futures_util::TryStreamExt;
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Mutex, mpsc};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+
+/// Rows are sent in chunks of about this many bytes: one channel message and one HTTP
+/// chunk per row would cost more than the row.
+const CHUNK: usize = 16 * 1024;
+
+/// One planner's query, checked and authorized.
+pub struct Job {
+    pub sql: String,
+    /// What the audit line keeps: the SQL, or its SHA-256 when it is long.
+    pub audit_text: String,
+    pub format: Format,
+    pub timeout_ms: u64,
+    /// One per region asked, in the order the summary lists them.
+    pub lines: Vec<Line>,
+}
+
+/// The answer's body, as it is produced. Dropping the receiver (the client went away)
+/// stops every region's query at its next chunk.
+pub fn start(app: crate::app::AppState, job: Job) -> mpsc::Receiver<Vec<u8>> {
+    let (out, body) = mpsc::channel(8);
+    tokio::spawn(async move { drive(&app, &job, &out).await });
+    body
+}
+
+async fn drive(app: &App, job: &Job, out: &mpsc::Sender<Vec<u8>>) {
+    let header = Mutex::new(None);
+    let sent = AtomicU64::new(0);
+    let runs = job.lines.iter().map(|line| async {
+        let result = run_region(app, job, line, out, &header, &sent).await;
+        match &result {
+            Ok(rows) => tracing::info!(region = %line.region, rows, "planner query answered"),
+            Err(reason) => tracing::warn!(region = %line.region, %reason, "planner query failed"),
+        }
+        (line.region.as_str(), result)
+    });
+    let results = futures_util::future::join_all(runs).await;
+    if job.format == Format::Jsonl {
+        let _ = out.send(summary(&results, sent.into_inner())).await;
+    }
+}
+
+/// The last JSON line: which regions answered, which did not and why, and how many row
+/// lines came before it (with those a failed region sent before it failed).
+fn summary(results: &[(&str, Result<u64, String>)], rows: u64) -> Vec<u8> {
+    let ok: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(region, _)| *region)
+        .collect();
+    let failed: Vec<_> = results
+        .iter()
+        .filter_map(|(region, r)| {
+            let reason = r.as_ref().err()?;
+            Some(json!({"region": region, "reason": reason}))
+        })
+        .collect();
+    let line = json!({"_summary": {"regions_ok": ok, "regions_failed": failed, "rows": rows}});
+    let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+async fn run_region(
+    app: &App,
+    job: &Job,
+    line: &Line,
+    out: &mpsc::Sender<Vec<u8>>,
+    header: &Mutex<Option<Vec<String>>>,
+    sent: &AtomicU64,
+) -> Result<u64, String> {
+    let shard = app
+        .shards
+        .get(&line.region)
+        .ok_or("not a configured region")?;
+    let fail = |e| reason(shard, e, job.timeout_ms);
+    let mut conn = shard.conn().await.map_err(unavailable)?;
+    audit::write_query(&conn, line, &job.audit_text)
+        .await
+        .map_err(fail)?;
+    let tx = conn
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .await
+        .map_err(fail)?;
+    let role = crate::dbroles::region_planner_role(&line.region).map_err(|e| e.to_string())?;
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {}; SET LOCAL ROLE {}; SET LOCAL search_path = planning",
+        job.timeout_ms,
+        crate::dbroles::quote_ident(&role)
+    ))
+    .await
+    .map_err(fail)?;
+    let statement = tx.prepare(&job.sql).await.map_err(fail)?;
+    let names: Vec<String> = statement
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    encode::check_columns(&names)?;
+    if job.format == Format::Csv {
+        agree_on_header(header, &names, out).await?;
+    }
+    let no_params: [&(dyn ToSql + Sync); 0] = [];
+    let rows = tx.query_raw(&statement, no_params).await.map_err(fail)?;
+    futures_util::pin_mut!(rows);
+    let (mut chunk, mut in_chunk, mut count) = (Vec::with_capacity(CHUNK), 0, 0);
+    while let Some(row) = rows.try_next().await.map_err(fail)? {
+        encode::write_row(&mut chunk, job.format, &line.region, &names, &row)
+            .map_err(|e| format!("a row could not be encoded: {e}"))?;
+        (in_chunk, count) = (in_chunk + 1, count + 1);
+        if chunk.len() >= CHUNK {
+            send(out, std::mem::take(&mut chunk)).await?;
+            sent.fetch_add(std::mem::take(&mut in_chunk), Ordering::Relaxed);
+        }
+    }
+    if !chunk.is_empty() {
+        send(out, chunk).await?;
+        sent.fetch_add(in_chunk, Ordering::Relaxed);
+    }
+    Ok(count)
+}
+
+/// The CSV header comes from the first region to know its columns; every other region
+/// must have the same ones (the same migrations ran everywhere, so they do unless a
+/// region lags behind).
+async fn agree_on_header(
+    header: &Mutex<Option<Vec<String>>>,
+    names: &[String],
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<(), String> {
+    let mut header = header.lock().await;
+    match &*header {
+        Some(first) if first != names => Err(format!(
+            "its columns ({}) differ from the other regions' ({})",
+            names.join(", "),
+            first.join(", ")
+        )),
+        Some(_) => Ok(()),
+        None => {
+            let mut bytes = Vec::new();
+            encode::csv_header(&mut bytes, names);
+            send(out, bytes).await?;
+            *header = Some(names.to_vec());
+            Ok(())
+        }
+    }
+}
+
+async fn send(out: &mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> Result<(), String> {
+    out.send(bytes)
+        .await
+        .map_err(|_| "the client went away".to_owned())
+}
+
+fn unavailable(e: ShardError) -> String {
+    match e {
+        ShardError::Unavailable { reason, .. } => format!("unavailable: {reason}"),
+        other => other.to_string(),
+    }
+}
+
+/// What the planner is told. PostgreSQL's own message (and hint) for what the query did:
+/// it names columns and tables of the planning views, nothing secret. A lost connection
+/// goes through [`Shard::fail`], so that the region's idle connections are dropped too.
+fn reason(shard: &Shard, e: tokio_postgres::Error, timeout_ms: u64) -> String {
+    match e.as_db_error() {
+        Some(db) if *db.code() == SqlState::QUERY_CANCELED => {
+            format!("{} (query_timeout_ms is {timeout_ms})", db.message())
+        }
+        Some(db) if !matches!(&db.code().code()[..2], "08" | "57") => {
+            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(hint) = db.hint() {
+                text.push_str("; hint: ");
+                text.push_str(hint);
+            }
+            text
+        }
+        _ => unavailable(shard.fail(e)),
+    }
+}
