@@ -77,6 +77,14 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, reason)])
     }
 
+    /// A query parameter or header that makes no sense: 400 naming it.
+    pub fn bad(field: &str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            field: Some(field.to_owned()),
+            detail: detail.into(),
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         use StatusCode as S;
         match self {

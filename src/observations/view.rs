@@ -160,14 +160,14 @@ pub fn range(
     let from = match from {
         // PostgreSQL's timestamps start in 4713 BC; chrono's earliest is out of its range.
         None => DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).expect("1900-01-01"),
-        Some(raw) => bound(raw, false, tz).map_err(|r| bad("from", &r))?,
+        Some(raw) => bound(raw, false, tz).map_err(|r| ApiError::bad("from", &r))?,
     };
     let to = match to {
         None => now + chrono::Duration::minutes(5),
-        Some(raw) => bound(raw, true, tz).map_err(|r| bad("to", &r))?,
+        Some(raw) => bound(raw, true, tz).map_err(|r| ApiError::bad("to", &r))?,
     };
     if to <= from {
-        return Err(bad("to", "must be after from"));
+        return Err(ApiError::bad("to", "must be after from"));
     }
     Ok((from, to))
 }
@@ -181,7 +181,7 @@ pub fn chart_params(
 ) -> Result<(Vec<String>, Range, i32), ApiError> {
     let raw = p.code.as_deref().unwrap_or("").trim();
     if raw.is_empty() {
-        return Err(bad(
+        return Err(ApiError::bad(
             "code",
             "name at least one LOINC code, e.g. code=8867-4",
         ));
@@ -195,9 +195,9 @@ pub fn chart_params(
         };
         for c in expanded {
             if vitals::def(c).is_none() {
-                return Err(bad(
+                return Err(ApiError::bad(
                     "code",
-                    &format!("{c} is not a vital sign hmis records"),
+                    format!("{c} is not a vital sign hmis records"),
                 ));
             }
             if !codes.iter().any(|k| k == c) {
@@ -208,7 +208,7 @@ pub fn chart_params(
     let (from, to) = range(p.from.as_deref(), p.to.as_deref(), tz, now)?;
     let points = p.points.unwrap_or(200);
     if !(2..=1000).contains(&points) {
-        return Err(bad("points", "must be between 2 and 1000"));
+        return Err(ApiError::bad("points", "must be between 2 and 1000"));
     }
     Ok((codes, (from, to), points))
 }
@@ -231,11 +231,4 @@ fn bound(raw: &str, end: bool, tz: Tz) -> Result<DateTime<Utc>, String> {
         .earliest()
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| format!("{raw} has no midnight in the region's time zone"))
-}
-
-fn bad(field: &str, detail: &str) -> ApiError {
-    ApiError::BadRequest {
-        field: Some(field.into()),
-        detail: detail.into(),
-    }
 }

@@ -118,10 +118,7 @@ pub fn paging(params: &SearchParams) -> Result<(u32, u32, &str), ApiError> {
 }
 
 pub fn bad(field: &str, detail: &str) -> ApiError {
-    ApiError::BadRequest {
-        field: Some(field.into()),
-        detail: detail.into(),
-    }
+    ApiError::bad(field, detail)
 }
 
 pub(super) fn search_region<'a>(app: &'a App, region: Option<&str>) -> Result<&'a Shard, ApiError> {

@@ -212,10 +212,7 @@ impl Sort {
 }
 
 fn bad(detail: &str) -> ApiError {
-    ApiError::BadRequest {
-        field: Some("sort".into()),
-        detail: detail.into(),
-    }
+    ApiError::bad("sort", detail)
 }
 
 #[cfg(test)]

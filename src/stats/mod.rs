@@ -66,7 +66,10 @@ pub async fn patients(
         "region",
     )?;
     if p.code.is_some() || p.from.is_some() || p.to.is_some() {
-        return Err(bad("code", "code, from and to are for /stats/observations"));
+        return Err(ApiError::bad(
+            "code",
+            "code, from and to are for /stats/observations",
+        ));
     }
     let shards = regions(&app, &actor, p.region.as_deref()).await?;
     let (answers, coverage) =
@@ -111,9 +114,9 @@ pub async fn observations(
         .iter()
         .find(|c| crate::clinical::vitals::def(c).is_none())
     {
-        return Err(bad(
+        return Err(ApiError::bad(
             "code",
-            &format!("{c} is not a vital sign hmis records"),
+            format!("{c} is not a vital sign hmis records"),
         ));
     }
     let shards = regions(&app, &actor, p.region.as_deref()).await?;
@@ -161,9 +164,9 @@ fn group_by(raw: Option<&str>, known: &[&str], default: &str) -> Result<Vec<Stri
         .filter(|d| !d.is_empty())
     {
         if !known.contains(&d) {
-            return Err(bad(
+            return Err(ApiError::bad(
                 "group_by",
-                &format!("\"{d}\" is not one of {}", known.join(", ")),
+                format!("\"{d}\" is not one of {}", known.join(", ")),
             ));
         }
         if !out.iter().any(|o| o == d) {
@@ -205,7 +208,10 @@ async fn regions<'a>(
             .map(str::trim)
             .find(|n| app.shards.get(n).is_none())
     {
-        return Err(bad("region", &format!("unknown region \"{unknown}\"")));
+        return Err(ApiError::bad(
+            "region",
+            format!("unknown region \"{unknown}\""),
+        ));
     }
     if out.is_empty() {
         return Err(ApiError::Forbidden(format!(
@@ -214,11 +220,4 @@ async fn regions<'a>(
         )));
     }
     Ok(out)
-}
-
-fn bad(field: &str, detail: &str) -> ApiError {
-    ApiError::BadRequest {
-        field: Some(field.into()),
-        detail: detail.into(),
-    }
 }
