@@ -8,15 +8,11 @@ use std::collections::BTreeMap;
 
 pub type Rows = Vec<(BTreeMap<String, String>, Acc)>;
 
-/// Age bands as health statistics use them.
+/// From the planners' view, so that its five-year age bands (`00-04` ... `80+`) are the
+/// ones planners also get from SQL and pgAdmin.
 const PATIENTS: &str = "
-    SELECT district, sex,
-           CASE WHEN age < 5 THEN '0-4' WHEN age < 15 THEN '5-14' WHEN age < 25 THEN '15-24'
-                WHEN age < 50 THEN '25-49' WHEN age < 65 THEN '50-64' ELSE '65+' END AS age_band,
-           count(*)
-    FROM (SELECT district, sex, date_part('year', age(current_date, birth_date))::int AS age
-          FROM patients WHERE deleted_at IS NULL AND merged_into IS NULL) p
-    GROUP BY 1, 2, 3";
+    SELECT district, sex, age_band, count(*) FROM planning.patients
+    WHERE NOT deleted AND NOT merged GROUP BY 1, 2, 3";
 
 pub async fn patients(shard: &Shard) -> Result<Rows, String> {
     let rows = shard
