@@ -83,6 +83,10 @@ pub struct ServerSettings {
     /// region reports it as failed, in milliseconds (PostgreSQL's `statement_timeout`).
     /// Default 10000.
     pub query_timeout_ms: u64,
+    /// Planners' queries that may run in one region at once (each holds one of its pooled
+    /// connections); more wait, and after `shard_timeout_ms` that region reports itself
+    /// busy. Default 2.
+    pub planner_queries_per_region: usize,
 }
 
 impl Default for ServerSettings {
@@ -93,6 +97,7 @@ impl Default for ServerSettings {
             shard_timeout_ms: 2000,
             fanout_deadline_ms: 3000,
             query_timeout_ms: 10_000,
+            planner_queries_per_region: 2,
         }
     }
 }

@@ -94,6 +94,16 @@ async fn run_region(
         .get(&line.region)
         .ok_or("not a configured region")?;
     let fail = |e| reason(shard, e, job.timeout_ms);
+    let wait = std::time::Duration::from_millis(app.settings.file.server.shard_timeout_ms);
+    let _slot = match tokio::time::timeout(wait, shard.planner_slots.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => {
+            let most = app.settings.file.server.planner_queries_per_region;
+            return Err(format!(
+                "busy: {most} planners' queries already run in this region; try again"
+            ));
+        }
+    };
     let mut conn = shard.conn().await.map_err(unavailable)?;
     audit::write_query(&conn, line, &job.audit_text)
         .await

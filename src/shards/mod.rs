@@ -25,6 +25,9 @@ pub struct Shard {
     readers: std::sync::Arc<readers::Readers>,
     /// Writes the audit lines of reads, batched.
     pub audit: crate::audit::AuditWriter,
+    /// Planners' queries running here at once, at most `server.planner_queries_per_region`:
+    /// each holds a pooled connection for up to the query timeout, and clinics need the rest.
+    pub planner_slots: tokio::sync::Semaphore,
 }
 
 impl Shard {
@@ -73,6 +76,9 @@ impl Shards {
                 )),
                 readers,
                 settings: region.clone(),
+                planner_slots: tokio::sync::Semaphore::new(
+                    settings.file.server.planner_queries_per_region,
+                ),
             });
         }
         let by_name = shards

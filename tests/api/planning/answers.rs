@@ -187,3 +187,39 @@ async fn a_query_that_runs_too_long_is_stopped_and_reported_as_each_regions_fail
     let quick = ask_sql(&app, &planner, "SELECT 1 AS one").await;
     assert_eq!(quick.rows().len(), 4, "{}", quick.text);
 }
+
+#[tokio::test]
+async fn planners_queries_beyond_the_regions_limit_are_reported_busy_and_leave_connections_for_clinics()
+ {
+    let app = spawn_app_with(|s| {
+        s.file.server.planner_queries_per_region = 1;
+        s.file.server.shard_timeout_ms = 300;
+        s.file.server.query_timeout_ms = 1500;
+    })
+    .await;
+    let planner = app.user("p.busy", "planner", "*").await;
+    let slow = json!({"sql": "SELECT count(*) FROM generate_series(1, 1000000000)", "regions": ["quthing"]});
+    let quick = json!({"sql": "SELECT 1 AS one", "regions": ["quthing"]});
+    let (first, second) = tokio::join!(ask(&app, &planner, slow), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ask(&app, &planner, quick).await
+    });
+    assert!(
+        first.failures()["quthing"].contains("statement timeout"),
+        "{}",
+        first.text
+    );
+    assert!(
+        second.failures()["quthing"].contains("busy"),
+        "{}",
+        second.text
+    );
+    // Once the slot is free, the region answers again.
+    let again = ask(
+        &app,
+        &planner,
+        json!({"sql": "SELECT 1 AS one", "regions": ["quthing"]}),
+    )
+    .await;
+    assert_eq!(again.rows().len(), 1, "{}", again.text);
+}
