@@ -50,7 +50,7 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
     let digest = query.digest(q);
     let (start, offset) = start(p, &mut query, digest, page, size)?;
     let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
-    let merged = list::page(
+    let mut merged = list::page(
         &shards,
         &query,
         &start,
@@ -60,6 +60,12 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         consistency,
     )
     .await?;
+    // While a patient moves region, both regions briefly hold a copy: show the one the
+    // forwarding names (the copy reads by ID reach), never both.
+    merged.rows.retain(|(shard, row)| {
+        let owner = app.shard_of(crate::domain::PatientId::from_uuid(row.id));
+        owner.is_some_and(|o| o.name() == shard.name())
+    });
     audit_shown(app, actor, &merged.rows).await?;
     let mut items = Vec::with_capacity(merged.rows.len());
     let mut identity = BTreeMap::new();

@@ -420,3 +420,63 @@ fn hmis_cli(args: &[&str], envs: &[(String, String)]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_patient_half_way_through_a_transfer_is_listed_once_across_regions() {
+    let app = spawn_app().await;
+    let engine = hmis::app::App::new(app.settings.clone()).await.unwrap();
+    let p = patient_with_history(&app).await;
+    let id = p["id"].as_str().unwrap();
+    for (stop, region) in [(Point::Copied, "quthing"), (Point::Switched, "maseru")] {
+        let mut t = journaled(&app, &p).await;
+        let crash = move |at: Point| {
+            if at == stop {
+                Err("crash".to_owned())
+            } else {
+                Ok(())
+            }
+        };
+        assert!(transfer::drive(&engine, &mut t, &crash).await.is_err());
+        // Both regions hold a copy now; the list shows the one reads by ID reach.
+        let mut page = listed(&app, &p).await;
+        for _ in 0..50 {
+            let ours: Vec<&Value> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["id"] == id)
+                .collect();
+            if ours.len() == 1 && ours[0]["region"] == region {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            page = listed(&app, &p).await;
+        }
+        let ours: Vec<&Value> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["id"] == id)
+            .collect();
+        assert_eq!(ours.len(), 1, "{stop:?}: {page}");
+        assert_eq!(ours[0]["region"], region, "{stop:?}");
+        transfer::resume_all(&engine).await;
+        if stop == Point::Copied {
+            // Back to where it was, for the second round: undo by moving it home again.
+            let r = app
+                .client
+                .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
+                .json(&json!({"district": "Quthing"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    }
+}
+
+/// Every region's patients with the family name of `p`, as the admin lists them.
+async fn listed(app: &TestApp, p: &Value) -> Value {
+    let path = format!("/api/v1/patients?q={}", p["family_name"].as_str().unwrap());
+    app.get_json(&path).await.1
+}
