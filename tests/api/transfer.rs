@@ -1,7 +1,9 @@
 //! Patient transfer: everything moves, exactly once, whatever dies on the way.
 
 use crate::clinical::{new_patient, of, record};
-use crate::helpers::{TestApp, launch, project_databases, region_on_own_cluster, spawn_app};
+use crate::helpers::{
+    TestApp, hmis_cli, launch, project_databases, region_on_own_cluster, spawn_app,
+};
 use hmis::transfer::{self, POINTS, Point, Transfer};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -306,13 +308,7 @@ async fn a_transfer_to_a_region_that_is_down_waits_frozen_and_finishes_when_it_i
     );
     let (_, ready) = app.get_json("/readyz").await;
     assert_eq!(ready["transfers_unfinished"], 1, "{ready}");
-    let envs = hmis_envs(&app);
-    let listed = tokio::task::spawn_blocking({
-        let envs = envs.clone();
-        move || hmis_cli(&["transfers"], &envs)
-    })
-    .await
-    .unwrap();
+    let listed = hmis_cli(&app.settings, &["transfers"]).await;
     assert_eq!(
         listed.status.code(),
         Some(2),
@@ -325,9 +321,7 @@ async fn a_transfer_to_a_region_that_is_down_waits_frozen_and_finishes_when_it_i
     })
     .await
     .unwrap();
-    let resumed = tokio::task::spawn_blocking(move || hmis_cli(&["transfers", "--resume"], &envs))
-        .await
-        .unwrap();
+    let resumed = hmis_cli(&app.settings, &["transfers", "--resume"]).await;
     assert_eq!(resumed.status.code(), Some(0), "{resumed:?}");
     assert!(only_in_maseru(&rows(&app, id).await));
 }
@@ -394,31 +388,6 @@ async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the
         .await
         .unwrap();
     assert_eq!(state, "rolled_back");
-}
-
-/// The environment that points the `hmis` command at this test's databases.
-fn hmis_envs(app: &TestApp) -> Vec<(String, String)> {
-    let mut envs = vec![(
-        "HMIS_CENTRAL_URL".to_owned(),
-        app.settings.file.central.url.expose().to_owned(),
-    )];
-    for r in &app.settings.regions {
-        envs.push((
-            format!("HMIS_REGION_{}_DATABASE_URL", r.name.to_uppercase()),
-            r.database_url.expose().to_owned(),
-        ));
-    }
-    envs
-}
-
-fn hmis_cli(args: &[&str], envs: &[(String, String)]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
-        .args(args)
-        .envs(envs.iter().cloned())
-        .env("RUST_LOG", "error")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
 }
 
 #[tokio::test]

@@ -3,8 +3,7 @@
 //! `hmis users disable` ends the user's sessions in every process at once.
 
 use super::{Answer, add_user, attempt, login_audit, me, set_cookie, token};
-use crate::helpers::{PASSWORD, TestApp, launch, project_databases, spawn_app};
-use hmis::config::Settings;
+use crate::helpers::{PASSWORD, TestApp, hmis_cli, launch, project_databases, spawn_app};
 use std::time::{Duration, Instant};
 
 /// Polls `GET /api/v1/auth/me` every 50 ms for up to 1 s; how long until it was refused.
@@ -19,31 +18,6 @@ async fn refused_within_a_second(app: &TestApp, token: &str) -> Option<Duration>
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Runs the real `hmis` binary against the test's databases.
-async fn hmis_cli(settings: &Settings, args: &[&str]) -> std::process::Output {
-    let mut envs = vec![(
-        "HMIS_CENTRAL_URL".to_owned(),
-        settings.file.central.url.expose().to_owned(),
-    )];
-    for r in &settings.regions {
-        envs.push((
-            format!("HMIS_REGION_{}_DATABASE_URL", r.name.to_uppercase()),
-            r.database_url.expose().to_owned(),
-        ));
-    }
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
-            .args(args)
-            .envs(envs)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test]

@@ -290,3 +290,28 @@ pub fn patient(district: &str) -> Value {
         "district": district,
     })
 }
+
+/// Runs the real `hmis` binary against the test's databases.
+pub async fn hmis_cli(settings: &Settings, args: &[&str]) -> std::process::Output {
+    let mut envs = vec![(
+        "HMIS_CENTRAL_URL".to_owned(),
+        settings.file.central.url.expose().to_owned(),
+    )];
+    for r in &settings.regions {
+        envs.push((
+            format!("HMIS_REGION_{}_DATABASE_URL", r.name.to_uppercase()),
+            r.database_url.expose().to_owned(),
+        ));
+    }
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
+            .args(args)
+            .envs(envs)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
