@@ -21,7 +21,7 @@ use crate::authz::kinds::OBSERVATION;
 use crate::http::{ApiError, record_route};
 use crate::patients::http::{authorize, locate};
 use crate::routing::Record;
-use crate::shards::{Shard, ShardError};
+use crate::shards::Shard;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -92,16 +92,7 @@ async fn audit_read(
     outcome: &'static str,
 ) -> Result<(), ApiError> {
     let line = actor.line(app, shard.name(), action).await;
-    shard
-        .audit
-        .record(line, Some(id), outcome)
-        .await
-        .map_err(|reason| {
-            ApiError::Shard(ShardError::Unavailable {
-                region: shard.name().to_owned(),
-                reason,
-            })
-        })
+    Ok(shard.record_read(line, Some(id), outcome).await?)
 }
 
 fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {

@@ -14,7 +14,7 @@ use crate::authz::{Relation, kinds::PATIENT};
 use crate::fanout::Consistency;
 use crate::fanout::cursor::Cursor;
 use crate::http::ApiError;
-use crate::shards::{Shard, ShardError};
+use crate::shards::Shard;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
@@ -220,17 +220,12 @@ async fn audit_shown(
             lines.insert(shard.name(), actor.line(app, shard.name(), "search").await);
         }
     }
-    let written = join_all(rows.iter().map(|(shard, row)| {
-        shard
-            .audit
-            .record(lines[shard.name()].clone(), Some(row.id), "ok")
-    }))
-    .await;
-    for ((shard, _), w) in rows.iter().zip(written) {
-        w.map_err(|reason| ShardError::Unavailable {
-            region: shard.name().to_owned(),
-            reason,
-        })?;
-    }
-    Ok(())
+    let written =
+        join_all(rows.iter().map(|(shard, row)| {
+            shard.record_read(lines[shard.name()].clone(), Some(row.id), "ok")
+        }))
+        .await;
+    written
+        .into_iter()
+        .try_for_each(|w| w.map_err(ApiError::Shard))
 }

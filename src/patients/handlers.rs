@@ -96,14 +96,7 @@ pub async fn get(
     let line = actor.line(&app, shard.name(), "read").await;
     let outcome = if row.is_some() { "ok" } else { "not_found" };
     // No answer before its audit line is written.
-    shard
-        .audit
-        .record(line, Some(id), outcome)
-        .await
-        .map_err(|reason| crate::shards::ShardError::Unavailable {
-            region: shard.name().to_owned(),
-            reason,
-        })?;
+    shard.record_read(line, Some(id), outcome).await?;
     let identity = sees_identity(&app, &actor, shard.name()).await;
     Ok(patient_response(
         StatusCode::OK,

@@ -9,7 +9,7 @@ use crate::audit::Actor;
 use crate::authz::kinds::PATIENT;
 use crate::domain::hrn::Hrn;
 use crate::http::{ApiError, record_route};
-use crate::shards::{Conn, ShardError};
+use crate::shards::Conn;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use std::sync::LazyLock;
@@ -58,14 +58,7 @@ pub async fn find(
         .await?;
     if let Some(r) = &row {
         let line = actor.line(app, shard.name(), "search").await;
-        shard
-            .audit
-            .record(line, Some(r.id), "ok")
-            .await
-            .map_err(|reason| ShardError::Unavailable {
-                region: shard.name().to_owned(),
-                reason,
-            })?;
+        shard.record_read(line, Some(r.id), "ok").await?;
     }
     let identity = sees_identity(app, actor, shard.name()).await;
     let items: Vec<_> = row

@@ -34,6 +34,23 @@ impl Shard {
     pub fn name(&self) -> &str {
         &self.settings.name
     }
+
+    /// Writes a read's audit line through the region's writer. The read is answered only
+    /// once this returns; a line that cannot be written makes the region unavailable.
+    pub async fn record_read(
+        &self,
+        line: crate::audit::Line,
+        object: Option<uuid::Uuid>,
+        outcome: &'static str,
+    ) -> Result<(), ShardError> {
+        self.audit
+            .record(line, object, outcome)
+            .await
+            .map_err(|reason| ShardError::Unavailable {
+                region: self.name().to_owned(),
+                reason,
+            })
+    }
 }
 
 /// Why a shard could not serve a request. Mapped to 503 at the HTTP edge.
