@@ -122,19 +122,12 @@ fn answer(
 /// The set's ID: from the caller's `Idempotency-Key` (so that a retry finds the first
 /// set), or a new one.
 fn set_id(headers: &HeaderMap, actor: &Actor) -> Result<Uuid, ApiError> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(Uuid::now_v7());
-    };
-    match v.to_str() {
-        Ok(k) if (1..=255).contains(&k.len()) => {
-            let name = format!("{}\u{1f}{k}", actor.name());
-            Ok(Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()))
-        }
-        _ => Err(ApiError::field(
-            "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters",
-        )),
-    }
+    Ok(
+        match crate::patients::http::idempotency_key(headers, actor)? {
+            Some(key) => Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes()),
+            None => Uuid::now_v7(),
+        },
+    )
 }
 
 /// The rows to store: the measured values and, with a weight, the BMI from the latest

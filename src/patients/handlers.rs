@@ -3,8 +3,8 @@
 //! the audit line, answer with `X-Hmis-Region` and the record's `region`.
 
 use super::http::{
-    REGION_HEADER, authorize, db, if_match, live, locate, patient_response, region_value,
-    sees_identity,
+    REGION_HEADER, authorize, db, idempotency_key, if_match, live, locate, patient_response,
+    region_value, sees_identity,
 };
 use super::model::{PatientRow, routing_record};
 use super::repo::{self, Inserted};
@@ -199,20 +199,6 @@ pub async fn delete(
         [(REGION_HEADER, region_value(shard))],
     )
         .into_response())
-}
-
-/// Idempotency keys are the caller's: two users' equal keys never collide.
-fn idempotency_key(headers: &HeaderMap, actor: &Actor) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match v.to_str() {
-        Ok(k) if (1..=255).contains(&k.len()) => Ok(Some(format!("{}\u{1f}{k}", actor.name()))),
-        _ => Err(super::search::bad(
-            "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters",
-        )),
-    }
 }
 
 fn parse(app: &App, input: &PatientInput) -> Result<NewPatient, ApiError> {

@@ -133,3 +133,17 @@ pub fn patient_response(
 pub fn region_value(shard: &Shard) -> HeaderValue {
     HeaderValue::from_str(shard.name()).expect("region names are validated as ascii")
 }
+
+/// Idempotency keys are the caller's: two users' equal keys never collide.
+pub fn idempotency_key(headers: &HeaderMap, actor: &Actor) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if (1..=255).contains(&k.len()) => Ok(Some(format!("{}\u{1f}{k}", actor.name()))),
+        _ => Err(ApiError::bad(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        )),
+    }
+}
