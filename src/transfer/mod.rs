@@ -55,7 +55,7 @@ pub async fn transfer(
         .await
         .map_err(anyhow::Error::from)?
     {
-        return Err(in_progress(t.patient_id));
+        return Err(crate::observations::moving(t.patient_id));
     }
     match drive(&app, &mut t, &no_faults).await {
         Ok(()) => Ok(Json(t)),
@@ -98,7 +98,7 @@ pub async fn plan(
         return Err(crate::observations::merged(pid, survivor));
     }
     if row.transfer_id.is_some() {
-        return Err(in_progress(pid));
+        return Err(crate::observations::moving(pid));
     }
     let mut moved = row.to_input();
     moved.district = Some(
@@ -136,13 +136,6 @@ pub async fn plan(
         requested_by: actor.name().to_owned(),
         last_error: None,
     })
-}
-
-fn in_progress(id: Uuid) -> ApiError {
-    ApiError::Conflict(
-        "transfer-in-progress",
-        format!("patient {id} is being transferred; try again in a moment"),
-    )
 }
 
 /// Finishes interrupted transfers at startup and then every few seconds, so that a
