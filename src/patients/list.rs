@@ -73,9 +73,7 @@ pub async fn in_region(
         page_sql(q, position.is_some()),
         format!("SELECT count(*) FROM patients WHERE {}", matching()),
     );
-    let s = &q.search;
-    let filtered =
-        !s.tokens.is_empty() || s.phone.is_some() || s.national_id.is_some() || s.id.is_some();
+    let filtered = q.search.filtered();
     let mut after: Vec<String> = position.map(<[String]>::to_vec).unwrap_or_default();
     let id = after.pop().map(|i| i.parse::<uuid::Uuid>().ok());
     let (rows, total) = shard

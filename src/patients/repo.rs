@@ -148,6 +148,16 @@ pub struct Search {
     pub offset: i64,
 }
 
+impl Search {
+    /// Whether anything narrows the search (`$1` of [`MATCHES`]).
+    pub fn filtered(&self) -> bool {
+        !self.tokens.is_empty()
+            || self.phone.is_some()
+            || self.national_id.is_some()
+            || self.id.is_some()
+    }
+}
+
 /// Which live patients a search matches ($1: any filter at all; $2 name prefixes; $3
 /// phone; $4 national ID; $5 patient ID).
 pub const MATCHES: &str = "deleted_at IS NULL AND merged_into IS NULL AND (NOT $1 OR
@@ -171,8 +181,7 @@ static COUNT: LazyLock<String> =
 
 /// One page of a search and the total number of matches.
 pub async fn search(conn: &impl Conn, s: &Search, line: &Line) -> DbResult<(Vec<PatientRow>, i64)> {
-    let filtered =
-        !s.tokens.is_empty() || s.phone.is_some() || s.national_id.is_some() || s.id.is_some();
+    let filtered = s.filtered();
     let stmt = conn.prepared(&SEARCH).await?;
     let rows = conn
         .client()
