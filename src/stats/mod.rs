@@ -72,19 +72,8 @@ pub async fn patients(
         ));
     }
     let shards = regions(&app, &actor, p.region.as_deref()).await?;
-    let (answers, coverage) =
-        ask(&app, &shards, p.consistency.as_deref(), queries::patients).await?;
-    let rows: queries::Rows = answers.into_iter().flat_map(|(_, rows)| rows).collect();
-    let groups = roll_up(
-        &rows,
-        &dims.iter().map(String::as_str).collect::<Vec<_>>(),
-        false,
-    );
-    Ok(Json(Stats {
-        group_by: dims,
-        groups,
-        coverage,
-    }))
+    let consistency = p.consistency.as_deref();
+    grouped(&app, &shards, consistency, dims, false, queries::patients).await
 }
 
 /// Count, mean, min and max of vital signs, grouped.
@@ -120,39 +109,37 @@ pub async fn observations(
         ));
     }
     let shards = regions(&app, &actor, p.region.as_deref()).await?;
-    let (answers, coverage) = ask(&app, &shards, p.consistency.as_deref(), |s| {
+    let ask = |s| {
         let codes = codes.clone();
         async move { queries::observations(s, &codes, range).await }
-    })
-    .await?;
+    };
+    grouped(&app, &shards, p.consistency.as_deref(), dims, true, ask).await
+}
+
+/// Asks the regions under the fan-out deadline, and rolls their rows up to `dims`.
+async fn grouped<'a, F, Fut>(
+    app: &App,
+    shards: &[&'a Shard],
+    consistency: Option<&str>,
+    dims: Vec<String>,
+    with_values: bool,
+    ask: F,
+) -> Result<Json<Stats>, ApiError>
+where
+    F: Fn(&'a Shard) -> Fut,
+    Fut: std::future::Future<Output = Result<queries::Rows, String>>,
+{
+    let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
+    let consistency = Consistency::parse(consistency)?;
+    let (answers, coverage) = fanout::ask_all(shards, deadline, consistency, ask).await?;
     let rows: queries::Rows = answers.into_iter().flat_map(|(_, rows)| rows).collect();
-    let groups = roll_up(
-        &rows,
-        &dims.iter().map(String::as_str).collect::<Vec<_>>(),
-        true,
-    );
+    let keep: Vec<&str> = dims.iter().map(String::as_str).collect();
+    let groups = roll_up(&rows, &keep, with_values);
     Ok(Json(Stats {
         group_by: dims,
         groups,
         coverage,
     }))
-}
-
-fn deadline(app: &App) -> Duration {
-    Duration::from_millis(app.settings.file.server.fanout_deadline_ms)
-}
-
-async fn ask<'a, F, Fut>(
-    app: &App,
-    shards: &[&'a Shard],
-    consistency: Option<&str>,
-    f: F,
-) -> Result<(Vec<(&'a Shard, queries::Rows)>, Coverage), ApiError>
-where
-    F: Fn(&'a Shard) -> Fut,
-    Fut: std::future::Future<Output = Result<queries::Rows, String>>,
-{
-    fanout::ask_all(shards, deadline(app), Consistency::parse(consistency)?, f).await
 }
 
 fn group_by(raw: Option<&str>, known: &[&str], default: &str) -> Result<Vec<String>, ApiError> {
