@@ -96,7 +96,7 @@ pub async fn amend(
     } else {
         corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
     };
-    let updated = repo::change(&tx, obs, &change.as_change(), tz)
+    let updated = repo::change(&tx, obs, &change, tz)
         .await
         .map_err(db(shard))?;
     follow_alerts(&tx, &current, &updated, tz)

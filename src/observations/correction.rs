@@ -11,41 +11,14 @@ use chrono_tz::Tz;
 use deadpool_postgres::Transaction;
 use uuid::Uuid;
 
-/// An owned [`Change`].
-pub struct Owned {
-    value: f64,
-    unit: String,
-    entered: (f64, String),
-    flag: (&'static str, Option<String>),
-    status: &'static str,
-    taken_at: chrono::DateTime<Utc>,
-    by: String,
-    reason: String,
-}
-
-impl Owned {
-    pub fn as_change(&self) -> Change<'_> {
-        Change {
-            value: self.value,
-            unit: &self.unit,
-            entered_value: self.entered.0,
-            entered_unit: &self.entered.1,
-            flag: self.flag.0,
-            flag_reason: self.flag.1.as_deref(),
-            status: self.status,
-            taken_at: self.taken_at,
-            by: &self.by,
-            reason: &self.reason,
-        }
-    }
-}
-
-pub fn entered_in_error(o: &Observation, by: &str, reason: &str) -> Owned {
-    Owned {
+pub fn entered_in_error(o: &Observation, by: &str, reason: &str) -> Change {
+    Change {
         value: o.value,
         unit: o.unit.clone(),
-        entered: (o.entered_value, o.entered_unit.clone()),
-        flag: (flag_static(&o.flag), o.flag_reason.clone()),
+        entered_value: o.entered_value,
+        entered_unit: o.entered_unit.clone(),
+        flag: o.flag.clone(),
+        flag_reason: o.flag_reason.clone(),
         status: "entered-in-error",
         taken_at: o.taken_at.with_timezone(&Utc),
         by: by.to_owned(),
@@ -59,7 +32,7 @@ pub fn corrected(
     birth: chrono::NaiveDate,
     by: &str,
     reason: &str,
-) -> Result<Owned, ApiError> {
+) -> Result<Change, ApiError> {
     let taken_at = match input.taken_at.as_deref() {
         Some(raw) => {
             super::input::taken_at(raw, Utc::now()).map_err(|r| ApiError::field("taken_at", r))?
@@ -76,25 +49,18 @@ pub fn corrected(
         };
         ApiError::field(field, e.reason)
     })?;
-    Ok(Owned {
+    Ok(Change {
         value: m.value,
         unit: m.unit.to_owned(),
-        entered: (value, unit),
-        flag: (m.flag.as_str(), m.reason),
+        entered_value: value,
+        entered_unit: unit,
+        flag: m.flag.as_str().to_owned(),
+        flag_reason: m.reason,
         status: "amended",
         taken_at,
         by: by.to_owned(),
         reason: reason.to_owned(),
     })
-}
-
-fn flag_static(flag: &str) -> &'static str {
-    match flag {
-        "low" => "low",
-        "high" => "high",
-        "critical" => "critical",
-        _ => "normal",
-    }
 }
 
 /// An alert stands only while its value does: a corrected or withdrawn critical value
@@ -137,14 +103,16 @@ pub async fn recompute_bmi(
         .map(|w| w.value);
     let height = repo::height_at(tx, patient, taken_at).await?;
     let reason = format!("recomputed: {} {}", changed.name, changed.status);
-    let owned = match (weight, height) {
+    let change = match (weight, height) {
         (Some(w), Some(h)) => {
             let m = vitals::bmi(w, h, vitals::age_days(birth, taken_at.date_naive()));
-            Owned {
+            Change {
                 value: m.value,
                 unit: m.unit.to_owned(),
-                entered: (m.value, m.unit.to_owned()),
-                flag: (m.flag.as_str(), m.reason),
+                entered_value: m.value,
+                entered_unit: m.unit.to_owned(),
+                flag: m.flag.as_str().to_owned(),
+                flag_reason: m.reason,
                 status: "amended",
                 taken_at,
                 by: by.to_owned(),
@@ -153,7 +121,5 @@ pub async fn recompute_bmi(
         }
         _ => entered_in_error(&bmi, by, &reason),
     };
-    repo::change(tx, bmi.id, &owned.as_change(), Tz::UTC)
-        .await
-        .map(|_| ())
+    repo::change(tx, bmi.id, &change, Tz::UTC).await.map(|_| ())
 }

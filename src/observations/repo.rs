@@ -207,23 +207,23 @@ pub async fn lock(
 }
 
 /// A new version of an observation; the trigger keeps the old one in its history.
-pub struct Change<'a> {
+pub struct Change {
     pub value: f64,
-    pub unit: &'a str,
+    pub unit: String,
     pub entered_value: f64,
-    pub entered_unit: &'a str,
-    pub flag: &'a str,
-    pub flag_reason: Option<&'a str>,
-    pub status: &'a str,
+    pub entered_unit: String,
+    pub flag: String,
+    pub flag_reason: Option<String>,
+    pub status: &'static str,
     pub taken_at: DateTime<Utc>,
-    pub by: &'a str,
-    pub reason: &'a str,
+    pub by: String,
+    pub reason: String,
 }
 
 pub async fn change(
     tx: &impl GenericClient,
     id: Uuid,
-    c: &Change<'_>,
+    c: &Change,
     tz: Tz,
 ) -> DbResult<Observation> {
     let sql = format!(
