@@ -19,7 +19,7 @@ use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::kinds::OBSERVATION;
 use crate::http::{ApiError, record_route};
-use crate::patients::http::{authorize, locate};
+use crate::patients::http::{authorize, db, locate};
 use crate::routing::Record;
 use crate::shards::Shard;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -93,8 +93,4 @@ async fn audit_read(
 ) -> Result<(), ApiError> {
     let line = actor.line(app, shard.name(), action).await;
     Ok(shard.record_read(line, Some(id), outcome).await?)
-}
-
-fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
-    crate::patients::http::db(shard)
 }
