@@ -71,13 +71,13 @@ async fn a_transferred_patient_moves_with_every_record_and_keeps_its_id_and_numb
     let app = spawn_app().await;
     let p = patient_with_history(&app).await;
     let id = p["id"].as_str().unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
-        .json(&json!({"district": "Berea", "reason": "moved to Berea"}))
-        .send()
-        .await
-        .unwrap();
+    let r = transfer_as(
+        &app,
+        &app.client,
+        id,
+        json!({"district": "Berea", "reason": "moved to Berea"}),
+    )
+    .await;
     let status = r.status();
     let t: Value = r.json().await.unwrap();
     assert_eq!(status, 200, "{t}");
@@ -154,21 +154,10 @@ async fn a_transfer_is_refused_for_a_district_of_the_same_region_or_without_the_
     let app = spawn_app().await;
     let p = new_patient(&app, "Quthing").await;
     let id = p["id"].as_str().unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
-        .json(&json!({"district": "Quthing"}))
-        .send()
-        .await
-        .unwrap();
+    let r = transfer_as(&app, &app.client, id, json!({"district": "Quthing"})).await;
     assert_eq!(r.status(), 409);
     let clerk = app.user("c.q", "records_clerk", "quthing").await;
-    let r = clerk
-        .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
-        .json(&json!({"district": "Berea"}))
-        .send()
-        .await
-        .unwrap();
+    let r = transfer_as(&app, &clerk, id, json!({"district": "Berea"})).await;
     assert_eq!(
         r.status(),
         403,
@@ -281,13 +270,7 @@ async fn a_transfer_to_a_region_that_is_down_waits_frozen_and_finishes_when_it_i
     let p = patient_with_history(&app).await;
     let id = p["id"].as_str().unwrap();
     maseru.kill().unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
-        .json(&json!({"district": "Berea"}))
-        .send()
-        .await
-        .unwrap();
+    let r = transfer_as(&app, &app.client, id, json!({"district": "Berea"})).await;
     assert_eq!(r.status(), 503);
     let (status, read) = app.get_json(&format!("/api/v1/patients/{id}")).await;
     assert_eq!(
@@ -357,13 +340,7 @@ async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the
     .execute(&maseru)
     .await
     .unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
-        .json(&json!({"district": "Berea"}))
-        .send()
-        .await
-        .unwrap();
+    let r = transfer_as(&app, &app.client, id, json!({"district": "Berea"})).await;
     let status = r.status();
     let problem: Value = r.json().await.unwrap();
     assert_eq!(
@@ -432,13 +409,7 @@ async fn a_patient_half_way_through_a_transfer_is_listed_once_across_regions() {
         transfer::resume_all(&engine).await;
         if stop == Point::Copied {
             // Back to where it was, for the second round: undo by moving it home again.
-            let r = app
-                .client
-                .post(app.url(&format!("/api/v1/patients/{id}/transfer")))
-                .json(&json!({"district": "Quthing"}))
-                .send()
-                .await
-                .unwrap();
+            let r = transfer_as(&app, &app.client, id, json!({"district": "Quthing"})).await;
             assert_eq!(r.status(), 200);
         }
     }
@@ -448,4 +419,20 @@ async fn a_patient_half_way_through_a_transfer_is_listed_once_across_regions() {
 async fn listed(app: &TestApp, p: &Value) -> Value {
     let path = format!("/api/v1/patients?q={}", p["family_name"].as_str().unwrap());
     app.get_json(&path).await.1
+}
+
+/// Asks `client` to transfer patient `id`.
+async fn transfer_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    body: Value,
+) -> reqwest::Response {
+    let path = format!("/api/v1/patients/{id}/transfer");
+    client
+        .post(app.url(&path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
