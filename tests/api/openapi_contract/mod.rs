@@ -166,14 +166,11 @@ async fn every_documented_parameter_is_where_the_handler_reads_it() {
         let documented = op.params("query");
         let free = FREE_FORM_QUERY.contains(&(op.method.as_str(), op.template.as_str()));
         match expected_fields(detail) {
-            Some(accepted) if status == 400 => {
-                if accepted != documented {
-                    failures.push(format!(
-                        "{}: the handler accepts the query parameters {accepted:?}, the document says {documented:?}",
-                        op.name()
-                    ));
-                }
-            }
+            Some(accepted) if status == 400 && accepted != documented => failures.push(format!(
+                "{}: the handler accepts the query parameters {accepted:?}, the document says {documented:?}",
+                op.name()
+            )),
+            Some(_) if status == 400 => {}
             _ if !documented.is_empty() && !free => failures.push(format!(
                 "{}: documents the query parameters {documented:?} but did not refuse an unknown one ({status} {body})",
                 op.name()

@@ -2,7 +2,7 @@
 //! by placing a new patient there, or across regions with `consistency=strict`) answers
 //! only what its document says: 503 where the region was needed.
 
-use super::statuses::{check, fill, send, valid_body};
+use super::statuses::{check, fill, send, valid_body, valid_query};
 use super::{document, operations};
 use crate::helpers::{patient, spawn_app_with};
 use hmis::config::DatabaseUrl;
@@ -30,9 +30,10 @@ async fn a_region_that_is_down_gives_only_documented_answers() {
         if !(by_id || strict || creates || planning) {
             continue;
         }
-        let mut path = op.path(|n| fill(n, &maseru_id));
+        let mut path = op.path(|n| fill(n, &maseru_id)) + valid_query(&op);
         if strict {
-            path.push_str("?consistency=strict");
+            path.push_str(if path.contains('?') { "&" } else { "?" });
+            path.push_str("consistency=strict");
         }
         let mut body = valid_body(&op, &other);
         if creates {

@@ -88,12 +88,11 @@ fn every_handler_documents_the_statuses_its_extractors_and_checks_can_answer() {
                     ));
                 }
             }
-            if function.contains("Subject") || function.contains("actor: Actor") {
-                if !attr.contains("security(") {
-                    failures.push(format!(
-                        "{file} {name}: needs a session but names no security"
-                    ));
-                }
+            let signed = function.contains("Subject") || function.contains("actor: Actor");
+            if signed && !attr.contains("security(") {
+                failures.push(format!(
+                    "{file} {name}: needs a session but names no security"
+                ));
             }
             if attr.contains("body = Problem") || attr.contains("body = super::Problem") {
                 failures.push(format!(
