@@ -5,7 +5,7 @@ use super::{internal, require};
 use crate::app::AppState;
 use crate::auth::Subject;
 use crate::authz::kinds;
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -55,8 +55,8 @@ impl PolicyLine {
 }
 
 /// Every policy line.
-#[utoipa::path(get, path = "/api/v1/admin/policies", tag = "admin",
-    responses((status = 200, body = Vec<PolicyLine>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/admin/policies", tag = "admin", security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 200, body = Vec<PolicyLine>), doc::Signed, doc::Denied))]
 pub async fn list(
     State(app): State<AppState>,
     subject: Subject,
@@ -78,8 +78,8 @@ pub async fn list(
 }
 
 /// Adds a policy line; every hmis process applies it at once.
-#[utoipa::path(post, path = "/api/v1/admin/policies", tag = "admin", request_body = PolicyLine,
-    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/admin/policies", tag = "admin", request_body = PolicyLine, security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody, doc::Conflict))]
 pub async fn add(
     State(app): State<AppState>,
     subject: Subject,
@@ -89,8 +89,8 @@ pub async fn add(
 }
 
 /// Removes a policy line.
-#[utoipa::path(delete, path = "/api/v1/admin/policies", tag = "admin", request_body = PolicyLine,
-    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(delete, path = "/api/v1/admin/policies", tag = "admin", request_body = PolicyLine, security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody))]
 pub async fn remove(
     State(app): State<AppState>,
     subject: Subject,

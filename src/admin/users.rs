@@ -4,7 +4,7 @@ use super::{internal, require_users};
 use crate::app::AppState;
 use crate::auth::{Subject, users};
 use crate::authz::{Grant, store};
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,8 +32,8 @@ pub struct NewUser {
 
 /// Every user, with their roles (system admins: everyone; regional admins: the users
 /// holding a role in their region).
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
-    responses((status = 200, body = Vec<UserView>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 200, body = Vec<UserView>), doc::Signed, doc::Denied))]
 pub async fn list(
     State(app): State<AppState>,
     subject: Subject,
@@ -61,8 +61,8 @@ pub async fn list(
 }
 
 /// Creates a user, with the roles given (each needs the right to manage users there).
-#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
-    responses((status = 201), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser, security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 201), doc::Signed, doc::Denied, doc::BadBody, doc::Conflict))]
 pub async fn create(
     State(app): State<AppState>,
     subject: Subject,
@@ -124,9 +124,9 @@ pub async fn create(
 }
 
 /// Gives a user a role in a region.
-#[utoipa::path(post, path = "/api/v1/admin/users/{username}/grants", tag = "admin", request_body = Grant,
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/grants", tag = "admin", request_body = Grant, security(("bearer" = []), ("hmis_session" = [])),
     params(("username" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody, doc::Missing, doc::Conflict))]
 pub async fn grant(
     State(app): State<AppState>,
     subject: Subject,
@@ -137,9 +137,9 @@ pub async fn grant(
 }
 
 /// Takes a role away.
-#[utoipa::path(delete, path = "/api/v1/admin/users/{username}/grants", tag = "admin", request_body = Grant,
+#[utoipa::path(delete, path = "/api/v1/admin/users/{username}/grants", tag = "admin", request_body = Grant, security(("bearer" = []), ("hmis_session" = [])),
     params(("username" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody, doc::Missing))]
 pub async fn revoke(
     State(app): State<AppState>,
     subject: Subject,
@@ -175,9 +175,9 @@ async fn change_grant(
 
 /// Disables a user and ends their sessions in every hmis process. Needs the right to
 /// manage users in every region where they hold a role.
-#[utoipa::path(post, path = "/api/v1/admin/users/{username}/disable", tag = "admin",
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/disable", tag = "admin", security(("bearer" = []), ("hmis_session" = [])),
     params(("username" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::Missing))]
 pub async fn disable(
     State(app): State<AppState>,
     subject: Subject,

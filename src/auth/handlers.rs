@@ -5,7 +5,7 @@
 use super::{CSRF_COOKIE, SESSION_COOKIE, Subject, password, sessions};
 use crate::app::AppState;
 use crate::authz::Grant;
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -50,7 +50,7 @@ pub struct Me {
 
 /// Logs in. Answers a session cookie and the same session as a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
-    responses((status = 200, body = LoginAnswer), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginAnswer), doc::BadBody, doc::Login))]
 pub async fn login(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -95,8 +95,8 @@ pub async fn login(
 }
 
 /// Logs out this session, or with `?everywhere=true` every session of the user.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    params(("everywhere" = Option<bool>, Query)), responses((status = 204), (status = 401, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = []), ("hmis_session" = [])),
+    params(LogoutQuery), responses((status = 204), doc::Signed, doc::Denied, doc::BadQuery))]
 pub async fn logout(
     State(app): State<AppState>,
     subject: Subject,
@@ -122,14 +122,17 @@ pub async fn logout(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutQuery {
+    /// `true`: end every session of the user, in every hmis process.
     everywhere: Option<bool>,
 }
 
 /// Who the session belongs to, with their roles and regions.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 200, body = Me), doc::Signed))]
 pub async fn me(State(app): State<AppState>, subject: Subject) -> Json<Me> {
     Json(me_of(&app, subject.username()).await)
 }

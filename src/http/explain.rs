@@ -16,11 +16,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Explains where a record would be placed.
-#[utoipa::path(get, path = "/api/v1/routing/explain", tag = "routing",
+#[utoipa::path(get, path = "/api/v1/routing/explain", tag = "routing", security(("bearer" = []), ("hmis_session" = [])),
     params(("entity" = String, Query, description = "entity kind, e.g. patient"),
            ("district" = Option<String>, Query, description = "any field of the record, e.g. district=Quthing")),
     responses((status = 200, description = "the decision and every step", body = Object),
-              (status = 400, body = super::Problem)))]
+              super::openapi::Signed, super::openapi::BadQuery))]
 async fn explain(
     State(app): State<AppState>,
     _signed_in: crate::auth::Subject,

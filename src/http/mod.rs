@@ -6,7 +6,7 @@ mod error;
 mod explain;
 mod extract;
 mod health;
-mod openapi;
+pub mod openapi;
 
 pub use error::{ApiError, Problem};
 pub use extract::{ApiJson, ApiQuery, BodyLimit};

@@ -5,7 +5,7 @@ use super::model::Alert;
 use super::{db, open};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
-use crate::http::{ApiError, Problem};
+use crate::http::{ApiError, openapi as doc};
 use crate::patients::http::{REGION_HEADER, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 /// Acknowledges an alert. Acknowledging twice keeps the first acknowledgement.
-#[utoipa::path(post, path = "/api/v1/patients/{id}/alerts/{alert_id}/acknowledge", tag = "observations",
+#[utoipa::path(post, path = "/api/v1/patients/{id}/alerts/{alert_id}/acknowledge", tag = "observations", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("alert_id" = Uuid, Path)),
-    responses((status = 200, body = Alert), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Alert), doc::Signed, doc::Denied, doc::ByPatient))]
 pub async fn acknowledge(
     State(app): State<AppState>,
     actor: Actor,

@@ -10,7 +10,7 @@ use super::{audit_read, db, open, writable};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::patients::http::{REGION_HEADER, if_match, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -20,9 +20,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 /// One observation and every earlier version of it.
-#[utoipa::path(get, path = "/api/v1/patients/{id}/observations/{observation_id}", tag = "observations",
+#[utoipa::path(get, path = "/api/v1/patients/{id}/observations/{observation_id}", tag = "observations", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("observation_id" = Uuid, Path)),
-    responses((status = 200, body = ObservationWithHistory), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ObservationWithHistory), doc::Signed, doc::Denied, doc::ByPatient))]
 pub async fn get(
     State(app): State<AppState>,
     actor: Actor,
@@ -65,10 +65,10 @@ pub struct AmendInput {
 
 /// Corrects an observation; the earlier version stays in its history. Send `If-Match`.
 #[utoipa::path(patch, path = "/api/v1/patients/{id}/observations/{observation_id}", tag = "observations",
-    request_body = AmendInput,
+    request_body = AmendInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("observation_id" = Uuid, Path), ("If-Match" = String, Header)),
-    responses((status = 200, body = Observation), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+    responses((status = 200, body = Observation), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody,
+              doc::Versioned, doc::MatchRequired, doc::Conflict, doc::Gone))]
 pub async fn amend(
     State(app): State<AppState>,
     actor: Actor,

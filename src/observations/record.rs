@@ -8,7 +8,7 @@ use super::{db, open, writable};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::clinical::vitals::{self, HEIGHT, WEIGHT};
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::patients::http::region_value;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,11 +23,10 @@ use uuid::Uuid;
 /// adds a BMI; a critical value raises an alert. Send an `Idempotency-Key` from a phone
 /// on a slow link: a retry then returns the first set instead of recording it twice.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/observations", tag = "observations",
-    request_body = ObservationSetInput,
+    request_body = ObservationSetInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "patient ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key records nothing new")),
-    responses((status = 201, body = RecordedSet), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 410, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = RecordedSet), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody, doc::Conflict, doc::Gone))]
 pub async fn record(
     State(app): State<AppState>,
     actor: Actor,

@@ -7,7 +7,7 @@ use super::{audit_read, merged, open};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::clinical::vitals::{self, BP_PANEL, DIASTOLIC, SYSTOLIC};
-use crate::http::{ApiError, ApiQuery, Problem};
+use crate::http::{ApiError, ApiQuery, openapi as doc};
 use crate::patients::http::{REGION_HEADER, live, region_value};
 use crate::patients::repo as patients;
 use axum::Json;
@@ -19,10 +19,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The latest value of each vital sign with its flag and time, the active alerts, counts.
-#[utoipa::path(get, path = "/api/v1/patients/{id}/summary", tag = "observations",
+#[utoipa::path(get, path = "/api/v1/patients/{id}/summary", tag = "observations", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "patient ID")),
-    responses((status = 200, body = Summary), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = Summary), doc::Signed, doc::Denied, doc::ByPatient, doc::Conflict, doc::Gone))]
 pub async fn summary(
     State(app): State<AppState>,
     actor: Actor,
@@ -55,6 +54,7 @@ pub async fn summary(
 
 /// Chart parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChartParams {
     /// LOINC codes, comma-separated (`8867-4,2708-6`); `85354-9` means both blood pressures.
@@ -88,10 +88,9 @@ pub struct Chart {
 }
 
 /// Readings of some vital signs over time, for a chart, at most `points` per code.
-#[utoipa::path(get, path = "/api/v1/patients/{id}/observations", tag = "observations",
+#[utoipa::path(get, path = "/api/v1/patients/{id}/observations", tag = "observations", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "patient ID"), ChartParams),
-    responses((status = 200, body = Chart), (status = 400, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = Chart), doc::Signed, doc::Denied, doc::ByPatient, doc::BadQuery, doc::Conflict, doc::Gone))]
 pub async fn chart(
     State(app): State<AppState>,
     actor: Actor,

@@ -5,7 +5,7 @@ use super::http::{REGION_HEADER, authorize, db, locate, region_value};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::authz::kinds::PATIENT_AUDIT;
-use crate::http::{ApiError, ApiQuery, Problem};
+use crate::http::{ApiError, ApiQuery, openapi as doc};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,7 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Entries to return, newest first, 1 to 500. Default 100.
@@ -36,9 +37,9 @@ pub struct AuditParams {
 }
 
 /// The audit trail of one patient.
-#[utoipa::path(get, path = "/api/v1/patients/{id}/audit", tag = "patients",
+#[utoipa::path(get, path = "/api/v1/patients/{id}/audit", tag = "patients", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), AuditParams),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem), (status = 503, body = Problem)))]
+    responses((status = 200, body = Vec<AuditEntry>), doc::Signed, doc::Denied, doc::ByPatient, doc::BadQuery))]
 pub async fn audit_trail(
     State(app): State<AppState>,
     actor: Actor,

@@ -13,7 +13,7 @@ use crate::audit::{self, Actor};
 use crate::authz::kinds::PATIENT;
 use crate::domain::PatientId;
 use crate::domain::patient::{NewPatient, ParseContext, PatientInput};
-use crate::http::{ApiError, ApiJson, Problem, record_route};
+use crate::http::{ApiError, ApiJson, openapi as doc, record_route};
 use crate::shards::Shard;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,10 +21,10 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// Registers a patient in the region the routing rules name for their district.
-#[utoipa::path(post, path = "/api/v1/patients", tag = "patients", request_body = PatientInput,
+#[utoipa::path(post, path = "/api/v1/patients", tag = "patients", request_body = PatientInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "a retried create with the same key returns the first result")),
     responses((status = 201, body = super::Patient, headers(("ETag"), ("X-Hmis-Region"), ("Location"))),
-              (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+              doc::Signed, doc::Denied, doc::BadBody, doc::Conflict, doc::Gone, doc::Unavailable))]
 pub async fn create(
     State(app): State<AppState>,
     actor: Actor,
@@ -81,10 +81,10 @@ pub async fn create(
 
 /// Reads one patient. Asks exactly one region, the one inside the ID, and only if the
 /// reader may read that region: otherwise 403, whether or not the record exists.
-#[utoipa::path(get, path = "/api/v1/patients/{id}", tag = "patients",
+#[utoipa::path(get, path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "patient ID")),
     responses((status = 200, body = super::Patient, headers(("ETag"), ("X-Hmis-Region"))),
-              (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem), (status = 503, body = Problem)))]
+              doc::Signed, doc::Denied, doc::ByPatient, doc::Gone))]
 pub async fn get(
     State(app): State<AppState>,
     actor: Actor,
@@ -108,10 +108,10 @@ pub async fn get(
 
 /// Changes some fields. Send `If-Match` with the ETag you read; an empty string clears
 /// an optional field. A district in another region is refused: that is a transfer.
-#[utoipa::path(patch, path = "/api/v1/patients/{id}", tag = "patients", request_body = PatientInput,
+#[utoipa::path(patch, path = "/api/v1/patients/{id}", tag = "patients", request_body = PatientInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag you read")),
-    responses((status = 200, body = super::Patient), (status = 403, body = Problem), (status = 409, body = Problem),
-              (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+    responses((status = 200, body = super::Patient), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody,
+              doc::Versioned, doc::MatchRequired, doc::Conflict, doc::Gone))]
 pub async fn update(
     State(app): State<AppState>,
     actor: Actor,
@@ -164,10 +164,9 @@ pub async fn update(
 }
 
 /// Deletes a patient (softly: the row stays, reads answer 410). `If-Match` is optional.
-#[utoipa::path(delete, path = "/api/v1/patients/{id}", tag = "patients",
+#[utoipa::path(delete, path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 410, body = Problem), (status = 412, body = Problem)))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::ByPatient, doc::Versioned, doc::Conflict, doc::Gone))]
 pub async fn delete(
     State(app): State<AppState>,
     actor: Actor,

@@ -8,7 +8,7 @@ use super::http::{REGION_HEADER, authorize, db, live, locate, region_value};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::authz::kinds::PATIENT;
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -52,10 +52,9 @@ const MERGE_COLUMNS: &str = "id, survivor_id, duplicate_id, reason, merged_by, m
     undone_by, undone_at, undo_reason";
 
 /// Folds `duplicate` into the patient `{id}` (records clerks). Reversible.
-#[utoipa::path(post, path = "/api/v1/patients/{id}/merge", tag = "patients", request_body = MergeInput,
+#[utoipa::path(post, path = "/api/v1/patients/{id}/merge", tag = "patients", request_body = MergeInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "the record that keeps going")),
-    responses((status = 201, body = Merge), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Merge), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody, doc::Conflict, doc::Gone))]
 pub async fn merge(
     State(app): State<AppState>,
     actor: Actor,
@@ -136,10 +135,9 @@ pub async fn merge(
 
 /// Undoes the merge of the record `{id}` into another: both records stand apart again,
 /// each with its own observations.
-#[utoipa::path(post, path = "/api/v1/patients/{id}/unmerge", tag = "patients", request_body = UnmergeInput,
+#[utoipa::path(post, path = "/api/v1/patients/{id}/unmerge", tag = "patients", request_body = UnmergeInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "the record that was merged into another")),
-    responses((status = 200, body = Merge), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Merge), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody, doc::Conflict, doc::Gone))]
 pub async fn unmerge(
     State(app): State<AppState>,
     actor: Actor,

@@ -8,7 +8,7 @@ use super::repo;
 use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::kinds::PATIENT;
-use crate::http::{ApiError, ApiQuery, Problem, record_route};
+use crate::http::{ApiError, ApiQuery, openapi as doc, record_route};
 use crate::shards::Shard;
 use axum::Json;
 use axum::extract::State;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 /// Search parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     /// The region to search; several, comma-separated; or none for every region the
@@ -62,8 +63,8 @@ impl SearchParams {
 
 /// Finds patients in one region, or merged from several (every region the reader may
 /// read when no `region` is given), in the requested order.
-#[utoipa::path(get, path = "/api/v1/patients", tag = "patients", params(SearchParams),
-    responses((status = 200, body = PatientPage), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/patients", tag = "patients", params(SearchParams), security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 200, body = PatientPage), doc::Signed, doc::Denied, doc::BadQuery, doc::Missing, doc::Unavailable))]
 pub async fn search(
     State(app): State<AppState>,
     actor: Actor,

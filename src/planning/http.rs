@@ -8,7 +8,7 @@ use super::{guard, run};
 use crate::app::{App, AppState};
 use crate::audit::{self, Actor};
 use crate::authz::{Relation, kinds};
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -37,9 +37,9 @@ pub struct QueryRequest {
 }
 
 /// Runs a read-only query over the de-identified `planning` views of several regions.
-#[utoipa::path(post, path = "/api/v1/query", tag = "planning", request_body = QueryRequest,
+#[utoipa::path(post, path = "/api/v1/query", tag = "planning", request_body = QueryRequest, security(("bearer" = []), ("hmis_session" = [])),
     responses((status = 200, description = "JSON lines: one object per row with `region` first, then a `_summary` line; or CSV with a header row", content_type = "application/x-ndjson", body = String),
-              (status = 403, body = Problem), (status = 422, body = Problem)))]
+              doc::Signed, doc::Denied, doc::BadBody))]
 pub async fn query(
     State(app): State<AppState>,
     actor: Actor,

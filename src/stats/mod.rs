@@ -10,7 +10,7 @@ use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::{Relation, kinds::STATS};
 use crate::fanout::{self, Consistency, Coverage};
-use crate::http::{ApiError, ApiQuery, Problem};
+use crate::http::{ApiError, ApiQuery, openapi as doc};
 use crate::shards::Shard;
 use axum::Json;
 use axum::extract::State;
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsParams {
     /// Comma-separated dimensions. Patients: `region`, `district`, `sex`, `age_band`
@@ -53,8 +54,8 @@ pub struct Stats {
 }
 
 /// Patient counts, grouped.
-#[utoipa::path(get, path = "/api/v1/stats/patients", tag = "stats", params(StatsParams),
-    responses((status = 200, body = Stats), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/stats/patients", tag = "stats", params(StatsParams), security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 200, body = Stats), doc::Signed, doc::Denied, doc::BadQuery, doc::Unavailable))]
 pub async fn patients(
     State(app): State<AppState>,
     actor: Actor,
@@ -77,8 +78,8 @@ pub async fn patients(
 }
 
 /// Count, mean, min and max of vital signs, grouped.
-#[utoipa::path(get, path = "/api/v1/stats/observations", tag = "stats", params(StatsParams),
-    responses((status = 200, body = Stats), (status = 400, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/stats/observations", tag = "stats", params(StatsParams), security(("bearer" = []), ("hmis_session" = [])),
+    responses((status = 200, body = Stats), doc::Signed, doc::Denied, doc::BadQuery, doc::Unavailable))]
 pub async fn observations(
     State(app): State<AppState>,
     actor: Actor,

@@ -16,7 +16,7 @@ pub use steps::{Faults, POINTS, Point, TransferError, drive, no_faults, resume_a
 use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::kinds::PATIENT;
-use crate::http::{ApiError, ApiJson, Problem};
+use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::patients::http::{authorize, live, locate};
 use crate::shards::Conn;
 use axum::Json;
@@ -40,10 +40,9 @@ pub struct TransferInput {
 
 /// Moves a patient, and all their records, to the region that serves their new district.
 /// Needs the right to transfer patients in their region and to create them in the new one.
-#[utoipa::path(post, path = "/api/v1/patients/{id}/transfer", tag = "patients", request_body = TransferInput,
+#[utoipa::path(post, path = "/api/v1/patients/{id}/transfer", tag = "patients", request_body = TransferInput, security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Transfer), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+    responses((status = 200, body = Transfer), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody, doc::Conflict, doc::Gone))]
 pub async fn transfer(
     State(app): State<AppState>,
     actor: Actor,
