@@ -12,6 +12,7 @@ mod cli;
 mod clinical;
 mod db_roles;
 mod fanout;
+mod headers;
 mod placement;
 mod planning;
 mod records;
