@@ -10,6 +10,7 @@ mod authz_matrix;
 mod bad_input;
 mod cli;
 mod clinical;
+mod cursors;
 mod db_roles;
 mod fanout;
 mod headers;
