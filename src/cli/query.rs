@@ -92,7 +92,8 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
         let detail = problem["detail"].as_str().unwrap_or(&text);
         bail!("hmis answered {status}: {detail}");
     }
-    let mut printer = Printer::new(args.format);
+    let stdout = std::io::BufWriter::new(std::io::stdout());
+    let mut printer = Printer::new(args.format, stdout);
     let mut pending: Vec<u8> = Vec::new();
     let mut summary = None;
     while let Some(chunk) = response.chunk().await.context("reading the answer")? {
@@ -123,22 +124,28 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Prints rows as they come (CSV, JSON) or once all have come (a table, whose widths
-/// depend on every row).
-struct Printer {
+/// Rows a table is sized by: the first this many. Later rows print as they come, in those
+/// widths (a wider cell pushes its line out), so that a huge answer never piles up in
+/// memory, as every row of it once did.
+const TABLE_SAMPLE: usize = 1000;
+
+/// Prints rows as they come (CSV, JSON) or, for a table, once its first rows have come.
+struct Printer<W: Write> {
     format: OutputFormat,
-    out: std::io::BufWriter<std::io::Stdout>,
+    out: W,
     header: Option<Vec<String>>,
     table: Vec<Vec<Value>>,
+    layout: Option<Layout>,
 }
 
-impl Printer {
-    fn new(format: OutputFormat) -> Printer {
+impl<W: Write> Printer<W> {
+    fn new(format: OutputFormat, out: W) -> Printer<W> {
         Printer {
             format,
-            out: std::io::BufWriter::new(std::io::stdout()),
+            out,
             header: None,
             table: Vec::new(),
+            layout: None,
         }
     }
 
@@ -158,48 +165,52 @@ impl Printer {
                 encode::csv_record(&mut bytes, values.into_iter());
                 self.out.write_all(&bytes)?;
             }
-            OutputFormat::Table => self.table.push(values),
+            OutputFormat::Table => match &self.layout {
+                Some(layout) => layout.line(&mut self.out, &cells(&values))?,
+                None => {
+                    self.table.push(values);
+                    if self.table.len() >= TABLE_SAMPLE {
+                        self.start_table()?;
+                    }
+                }
+            },
         }
         Ok(())
     }
 
-    fn finish(mut self) -> anyhow::Result<()> {
-        if self.format == OutputFormat::Table {
-            let header = self.header.take().unwrap_or_default();
-            if header.is_empty() {
+    /// Sizes the table by the rows held, prints them, and lets them go.
+    fn start_table(&mut self) -> std::io::Result<()> {
+        let header = self.header.clone().unwrap_or_default();
+        let rows = std::mem::take(&mut self.table);
+        self.layout = Some(write_table(&mut self.out, &header, &rows)?);
+        Ok(())
+    }
+
+    /// Prints what is held and hands the output back.
+    fn finish(mut self) -> anyhow::Result<W> {
+        if self.format == OutputFormat::Table && self.layout.is_none() {
+            if self.header.is_none() {
                 eprintln!("(no rows)");
             }
-            write_table(&mut self.out, &header, &self.table)?;
+            self.start_table()?;
         }
         self.out.flush()?;
-        Ok(())
+        Ok(self.out)
     }
 }
 
-/// Columns as wide as their widest cell, two spaces apart; numbers right-aligned.
-fn write_table(
-    out: &mut impl Write,
-    header: &[String],
-    rows: &[Vec<Value>],
-) -> std::io::Result<()> {
-    if header.is_empty() {
-        return Ok(());
-    }
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(text).collect()).collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            let widest = cells
-                .iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count());
-            widest.chain([header[i].chars().count()]).max().unwrap_or(0)
-        })
-        .collect();
-    let line = |out: &mut dyn Write, texts: &[String], numeric: &[bool]| {
+/// Each column's width and whether it holds numbers (right-aligned).
+struct Layout {
+    widths: Vec<usize>,
+    numeric: Vec<bool>,
+}
+
+impl Layout {
+    fn line(&self, out: &mut impl Write, texts: &[String]) -> std::io::Result<()> {
         let padded: Vec<String> = texts
             .iter()
-            .zip(&widths)
-            .zip(numeric)
+            .zip(&self.widths)
+            .zip(&self.numeric)
             .map(|((t, &w), &n)| {
                 if n {
                     format!("{t:>w$}")
@@ -209,7 +220,30 @@ fn write_table(
             })
             .collect();
         writeln!(out, "{}", padded.join("  ").trim_end())
-    };
+    }
+}
+
+fn cells(row: &[Value]) -> Vec<String> {
+    row.iter().map(text).collect()
+}
+
+/// Columns as wide as their widest cell (of `rows`), two spaces apart; numbers
+/// right-aligned. Returns the layout, for rows that come later.
+fn write_table(
+    out: &mut impl Write,
+    header: &[String],
+    rows: &[Vec<Value>],
+) -> std::io::Result<Layout> {
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(r)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            let widest = cells
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count());
+            widest.chain([header[i].chars().count()]).max().unwrap_or(0)
+        })
+        .collect();
     let numeric: Vec<bool> = (0..header.len())
         .map(|i| {
             !rows.is_empty()
@@ -218,13 +252,21 @@ fn write_table(
                     .all(|r| r.get(i).is_some_and(|v| v.is_number() || v.is_null()))
         })
         .collect();
-    line(out, header, &vec![false; header.len()])?;
-    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
-    line(out, &rule, &numeric)?;
-    for row in &cells {
-        line(out, row, &numeric)?;
+    let layout = Layout { widths, numeric };
+    if header.is_empty() {
+        return Ok(layout);
     }
-    Ok(())
+    let titles = Layout {
+        numeric: vec![false; header.len()],
+        widths: layout.widths.clone(),
+    };
+    titles.line(out, header)?;
+    let rule: Vec<String> = layout.widths.iter().map(|&w| "-".repeat(w)).collect();
+    layout.line(out, &rule)?;
+    for row in &cells {
+        layout.line(out, row)?;
+    }
+    Ok(layout)
 }
 
 /// A value as a person reads it: strings without quotes, null as nothing.
@@ -237,28 +279,5 @@ fn text(value: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_table_aligns_columns_and_right_aligns_numbers() {
-        let header = ["region".to_owned(), "n".to_owned(), "district".to_owned()];
-        let rows = vec![
-            vec![json!("quthing"), json!(2), json!("Quthing")],
-            vec![json!("maseru"), json!(12), Value::Null],
-        ];
-        let mut out = Vec::new();
-        write_table(&mut out, &header, &rows).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "region   n   district\n-------  --  --------\nquthing   2  Quthing\nmaseru   12\n"
-        );
-    }
-
-    #[test]
-    fn a_json_line_keeps_its_key_order() {
-        let Ordered(fields) = serde_json::from_str(r#"{"region":"a","z":1,"b":2}"#).unwrap();
-        let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["region", "z", "b"]);
-    }
-}
+#[path = "query_tests.rs"]
+mod tests;

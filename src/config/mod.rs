@@ -10,7 +10,7 @@ mod region;
 mod secret;
 
 pub use region::RegionSettings;
-pub use secret::DatabaseUrl;
+pub use secret::{DatabaseUrl, Secret};
 
 use crate::routing::{Catalog, CatalogRegion, RuleSet, Source};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -87,6 +87,10 @@ pub struct ServerSettings {
     /// connections); more wait, and after `shard_timeout_ms` that region reports itself
     /// busy. Default 2.
     pub planner_queries_per_region: usize,
+    /// The key that seals list cursors (`next_cursor`). Default empty: a random key made
+    /// at startup, so cursors stop working when hmis restarts; several hmis processes
+    /// behind one load balancer must be given the same key (`HMIS_SERVER_CURSOR_KEY`).
+    pub cursor_key: Secret,
 }
 
 impl Default for ServerSettings {
@@ -98,6 +102,7 @@ impl Default for ServerSettings {
             fanout_deadline_ms: 3000,
             query_timeout_ms: 10_000,
             planner_queries_per_region: 2,
+            cursor_key: Secret::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Database URLs carry passwords: this newtype keeps them out of `Debug`, `Display` and
-//! therefore out of every log line, while still handing the real URL to the driver.
+//! Database URLs carry passwords, and some settings are keys: these newtypes keep them out
+//! of `Debug`, `Display` and therefore out of every log line, while still handing the real
+//! value to whatever needs it.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -22,6 +23,27 @@ impl DatabaseUrl {
     /// The URL with its password replaced by `***`.
     pub fn redacted(&self) -> String {
         redact(&self.0)
+    }
+}
+
+/// A key setting (`server.cursor_key`): printed as `***`, or `(unset)` when empty.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "(unset)" } else { "***" })
     }
 }
 
@@ -71,6 +93,12 @@ mod tests {
             url.expose(),
             "postgresql://hmis:s3cret@db:5432/hmis_quthing?sslmode=require"
         );
+    }
+
+    #[test]
+    fn a_key_setting_never_prints() {
+        assert_eq!(format!("{:?}", Secret::new("k3y")), "***");
+        assert_eq!(format!("{:?}", Secret::default()), "(unset)");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The HTTP surface: every resource's `router()` merged under `/api/v1`, with the layers
-//! each request passes through (request id, tracing span, body limit) and problem+json for
-//! whatever no route matches.
+//! each request passes through (request id, tracing span, body limit, security headers)
+//! and problem+json for whatever no route matches.
 
 mod error;
 mod explain;
 mod extract;
+mod headers;
 mod health;
 pub mod openapi;
 
@@ -24,6 +25,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application router.
 pub fn router(app: AppState) -> Router {
     let limit = app.settings.file.server.max_body_bytes;
+    let hsts = app.settings.file.auth.secure_cookies;
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(crate::auth::handlers::router())
         .merge(crate::admin::router())
@@ -41,12 +43,16 @@ pub fn router(app: AppState) -> Router {
         axum::routing::get(move |_: crate::auth::Subject| openapi::serve(spec.clone())),
     )
     .route("/", axum::routing::get(index))
+    .route("/index.css", axum::routing::get(stylesheet))
     .fallback(|| async { ApiError::NotFound("no such route".into()) })
     .with_state(app)
     .layer(axum::Extension(BodyLimit(limit)))
     .layer(DefaultBodyLimit::max(limit))
     // Clinics on slow links: JSON shrinks five- to tenfold under gzip.
     .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+    .layer(axum::middleware::from_fn(move |req, next| {
+        headers::add(hsts, req, next)
+    }))
     .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
     .layer(
         TraceLayer::new_for_http()
@@ -59,6 +65,15 @@ pub fn router(app: AppState) -> Router {
 /// The landing page `hmis dev` points people at.
 async fn index() -> axum::response::Html<&'static str> {
     axum::response::Html(include_str!("index.html"))
+}
+
+/// The landing page's style (the CSP allows no inline style).
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    let css = axum::http::HeaderValue::from_static("text/css; charset=utf-8");
+    (
+        [(axum::http::header::CONTENT_TYPE, css)],
+        include_str!("index.css"),
+    )
 }
 
 /// One span per request; handlers fill in `region` and `rule` once routing has decided.

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::audit::Actor;
 use crate::authz::{Relation, kinds::PATIENT};
 use crate::fanout::Consistency;
-use crate::fanout::cursor::Cursor;
+use crate::fanout::cursor::{Cursor, Key};
 use crate::http::ApiError;
 use crate::shards::Shard;
 use axum::Json;
@@ -48,7 +48,8 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         count: false,
     };
     let digest = query.digest(q);
-    let (start, offset) = start(p, &mut query, digest, page, size)?;
+    let key = Key::from_setting(app.settings.file.server.cursor_key.expose());
+    let (start, offset) = start(p, &mut query, digest, page, size, (&key, &shards))?;
     let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
     let mut merged = list::page(
         &shards,
@@ -82,7 +83,11 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         size,
         total: query.count.then_some(merged.total),
         sort: query.sort.spelled.clone(),
-        next_cursor: merged.next.map(|c| c.encode()),
+        // No position at all (every region failed): nothing to continue from but the top.
+        next_cursor: merged
+            .next
+            .filter(|c| !c.positions.is_empty())
+            .map(|c| c.seal(&key)),
         regions_ok: merged.coverage.regions_ok,
         regions_failed: merged.coverage.regions_failed,
     };
@@ -144,9 +149,10 @@ fn start(
     digest: String,
     page: u32,
     size: u32,
+    asking: (&Key, &[&Shard]),
 ) -> Result<(Cursor, usize), ApiError> {
     if let Some(raw) = p.cursor.as_deref() {
-        return Ok((cursor(raw, query, &digest, p.page.is_some())?, 0));
+        return Ok((cursor(raw, query, &digest, p.page.is_some(), asking)?, 0));
     }
     let offset = (page as usize - 1) * size as usize;
     if offset + size as usize > MAX_DEPTH {
@@ -157,24 +163,32 @@ fn start(
     }
     query.limit = (offset + size as usize) as i64;
     query.count = true;
-    let positions = BTreeMap::new();
-    let sort = query.sort.spelled.clone();
-    Ok((
-        Cursor {
-            v: 1,
-            sort,
-            filter: digest,
-            positions,
-        },
-        offset,
-    ))
+    Ok((Cursor::new(query.sort.spelled.clone(), digest), offset))
 }
 
-fn cursor(raw: &str, q: &Query, digest: &str, with_page: bool) -> Result<Cursor, ApiError> {
+/// A cursor this service sealed, for this sort and these filters, naming only regions
+/// this list asks.
+fn cursor(
+    raw: &str,
+    q: &Query,
+    digest: &str,
+    with_page: bool,
+    (key, shards): (&Key, &[&Shard]),
+) -> Result<Cursor, ApiError> {
     if with_page {
         return Err(bad("cursor", "send either page or cursor, not both"));
     }
-    let c = Cursor::decode(raw).ok_or_else(|| bad("cursor", "not a cursor this API gave out"))?;
+    let c = Cursor::open(raw, key).map_err(|reason| bad("cursor", reason))?;
+    if let Some(region) = c
+        .positions
+        .keys()
+        .find(|r| !shards.iter().any(|s| s.name() == r.as_str()))
+    {
+        return Err(bad(
+            "cursor",
+            &format!("names region \"{region}\", which this list does not ask"),
+        ));
+    }
     if c.sort != q.sort.spelled
         || c.filter != digest
         || !c.positions.values().all(|p| q.sort.fits(p))

@@ -60,9 +60,13 @@ pub async fn query(
         timeout_ms: app.settings.file.server.query_timeout_ms,
         lines,
     };
-    let body = futures_util::stream::unfold(run::start(app.clone(), job), |mut rx| async {
-        let chunk = rx.recv().await?;
-        Some((Ok::<_, std::convert::Infallible>(chunk), rx))
+    // A receiver answers `None` again however often it is polled after the end; the
+    // compression layer polls the body once more after it ended, which an `unfold` stream
+    // answers with a panic (and a gzip answer cut off before its trailer).
+    let mut rx = run::start(app.clone(), job);
+    let body = futures_util::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx)
+            .map(|chunk| chunk.map(Ok::<_, std::convert::Infallible>))
     });
     let content_type = match format {
         Format::Jsonl => "application/x-ndjson",

@@ -8,6 +8,7 @@ mod answers;
 mod cli;
 mod federation;
 mod refusals;
+mod streaming;
 
 use crate::helpers::{TestApp, patient};
 use reqwest::Client;

@@ -1,0 +1,122 @@
+//! Security headers: the same on an API answer, an error answer and the landing page;
+//! `Cache-Control: no-store` on everything under `/api/`; HSTS only when cookies are
+//! configured `Secure`. The landing page works under its own CSP: no inline style or script.
+
+use crate::helpers::{spawn_app, spawn_app_with};
+use reqwest::Response;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+fn assert_protected(response: &Response, what: &str) {
+    for (name, value) in [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(header(response, name), Some(value), "{name} on {what}");
+    }
+}
+
+#[tokio::test]
+async fn api_answers_and_errors_carry_every_security_header_and_are_never_stored() {
+    let app = spawn_app().await;
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let unauthenticated = app
+        .anon
+        .get(app.url("/api/v1/patients"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let no_route = app
+        .client
+        .get(app.url("/api/v1/nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_route.status(), 404);
+    let refused = app
+        .client
+        .post(app.url("/api/v1/patients"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    for (response, what) in [
+        (&me, "an answer"),
+        (&unauthenticated, "a 401"),
+        (&no_route, "a 404"),
+        (&refused, "a 400"),
+    ] {
+        assert_protected(response, what);
+        assert_eq!(
+            header(response, "cache-control"),
+            Some("no-store"),
+            "{what}"
+        );
+        assert_eq!(
+            header(response, "strict-transport-security"),
+            None,
+            "no HSTS while cookies are not Secure: {what}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_landing_page_carries_the_headers_and_needs_no_inline_style_or_script() {
+    let app = spawn_app().await;
+    let page = app.anon.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_protected(&page, "/");
+    let html = page.text().await.unwrap();
+    for inline in ["<style", "<script", " style=", " onclick=", " onload="] {
+        assert!(!html.contains(inline), "{inline} in the landing page");
+    }
+    let css = app.anon.get(app.url("/index.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(
+        header(&css, "content-type"),
+        Some("text/css; charset=utf-8")
+    );
+    assert!(html.contains(r#"<link rel="stylesheet" href="/index.css">"#));
+    assert!(css.text().await.unwrap().contains("body {"));
+}
+
+#[tokio::test]
+async fn with_secure_cookies_every_answer_tells_browsers_to_use_https_only() {
+    let app = spawn_app_with(|s| s.file.auth.secure_cookies = true).await;
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    let page = app.anon.get(app.url("/")).send().await.unwrap();
+    let missing = app
+        .anon
+        .get(app.url("/api/v1/patients"))
+        .send()
+        .await
+        .unwrap();
+    for (response, what) in [(&me, "an answer"), (&page, "/"), (&missing, "a 401")] {
+        assert_eq!(
+            header(response, "strict-transport-security"),
+            Some("max-age=31536000; includeSubDomains"),
+            "{what}"
+        );
+    }
+}
