@@ -3,7 +3,9 @@
 -- casbin's g(a, b, domain) holds when a = b, so with bare names a user called system_admin
 -- held the system_admin policy in every region. Policy lines name roles; grant lines name a
 -- user and a role, and keep their region. Rows already prefixed are left alone. Usernames
--- and role names cannot contain ':', so no rewritten row can collide with another.
+-- cannot contain ':' (users' CHECK) and neither can the roles hmis knows, so a rewritten
+-- row cannot collide with another; if a hand-made one did, the unique key would stop the
+-- migration, which then changes nothing.
 --
 -- hmis processes of the previous version deny everything once they reload these rows:
 -- restart them on the new version after migrating.

@@ -36,8 +36,10 @@ pub(super) async fn change(
         return Err(ApiError::Validation(errors));
     }
     require_users(app, subject, &g.region).await?;
-    visible(app, subject, username).await?;
-    let changed = if !add && is_system_admin(&g) {
+    let held = visible(app, subject, username).await?.contains(&g);
+    let changed = if add == held {
+        false
+    } else if !add && is_system_admin(&g) {
         revoke_system_admin(app, username).await?
     } else {
         app.authz

@@ -151,7 +151,7 @@ pub async fn other_active_system_admins(
 }
 
 /// The advisory lock key of [`other_active_system_admins`] ("hmis-sa" in ASCII).
-const SYSTEM_ADMINS_LOCK: i64 = 0x686d_6973_2d73_61;
+const SYSTEM_ADMINS_LOCK: i64 = 0x0068_6d69_732d_7361;
 
 async fn line<'e>(
     db: impl sqlx::PgExecutor<'e>,
