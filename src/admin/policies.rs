@@ -1,10 +1,11 @@
 //! `/api/v1/admin/policies`: the policy lines (role, object kind, action, condition).
-//! System admins only.
+//! System admins only. Adding a line that is there answers 409, removing one that is not
+//! there 404, so that a typo never passes for a change.
 
 use super::{internal, require};
 use crate::app::AppState;
 use crate::auth::Subject;
-use crate::authz::kinds;
+use crate::authz::{kinds, store};
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::State;
@@ -24,7 +25,9 @@ pub struct PolicyLine {
 }
 
 impl PolicyLine {
-    fn check(&self) -> Result<Vec<String>, ApiError> {
+    /// The line, if well formed; `add`: the role must be one hmis knows (a line for any other
+    /// could never apply, as no such role can be granted).
+    fn check(&self, add: bool) -> Result<[&str; 4], ApiError> {
         if !["any", "own"].contains(&self.condition.as_str()) {
             return Err(ApiError::field("condition", "must be any or own"));
         }
@@ -45,12 +48,10 @@ impl PolicyLine {
                 ));
             }
         }
-        Ok(vec![
-            self.role.clone(),
-            self.kind.clone(),
-            self.action.clone(),
-            self.condition.clone(),
-        ])
+        if add {
+            store::check_role(&self.role).map_err(|e| ApiError::field("role", e))?;
+        }
+        Ok([&self.role, &self.kind, &self.action, &self.condition])
     }
 }
 
@@ -66,12 +67,11 @@ pub async fn list(
     Ok(Json(
         lines
             .into_iter()
-            .filter(|l| l.len() >= 4)
-            .map(|l| PolicyLine {
-                role: l[0].clone(),
-                kind: l[1].clone(),
-                action: l[2].clone(),
-                condition: l[3].clone(),
+            .map(|[role, kind, action, condition]| PolicyLine {
+                role,
+                kind,
+                action,
+                condition,
             })
             .collect(),
     ))
@@ -90,7 +90,7 @@ pub async fn add(
 
 /// Removes a policy line.
 #[utoipa::path(delete, path = "/api/v1/admin/policies", tag = "admin", request_body = PolicyLine, security(("bearer" = []), ("hmis_session" = [])),
-    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody, doc::Missing))]
 pub async fn remove(
     State(app): State<AppState>,
     subject: Subject,
@@ -107,9 +107,17 @@ async fn change(
     add: bool,
 ) -> Result<StatusCode, ApiError> {
     require(app, subject, kinds::POLICY, "*").await?;
-    app.authz
-        .change(add, false, line.check()?)
-        .await
-        .map_err(internal)?;
-    Ok(StatusCode::NO_CONTENT)
+    let rule = line.check(add)?;
+    let changed = app.authz.change_policy(add, rule).await.map_err(internal)?;
+    let [role, kind, action, cond] = rule;
+    match (changed, add) {
+        (true, _) => Ok(StatusCode::NO_CONTENT),
+        (false, true) => Err(ApiError::Conflict(
+            "policy-exists",
+            format!("the policy has {role} {kind} {action} {cond} already"),
+        )),
+        (false, false) => Err(ApiError::NotFound(format!(
+            "the policy has no line {role} {kind} {action} {cond}"
+        ))),
+    }
 }

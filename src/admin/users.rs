@@ -1,9 +1,11 @@
-//! `/api/v1/admin/users`: list, create, give and take roles, disable.
+//! `/api/v1/admin/users`: list, create, give and take roles, disable, enable.
 
-use super::{internal, require_users};
+use super::{accounts, grants, internal, require_some_users, require_users};
 use crate::app::AppState;
-use crate::auth::{Subject, users};
+use crate::auth::Subject;
+use crate::auth::users::{self, CreateError};
 use crate::authz::{Grant, store};
+use crate::domain::FieldError;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -38,6 +40,7 @@ pub async fn list(
     State(app): State<AppState>,
     subject: Subject,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
+    require_some_users(&app, &subject).await?;
     let mut out = Vec::new();
     for (username, display_name, disabled) in users::list(&app.central).await.map_err(internal)? {
         let grants = app.authz.grants(&username).await;
@@ -54,13 +57,11 @@ pub async fn list(
             });
         }
     }
-    if out.is_empty() {
-        require_users(&app, &subject, "*").await?;
-    }
     Ok(Json(out))
 }
 
-/// Creates a user, with the roles given (each needs the right to manage users there).
+/// Creates a user, with the roles given (each needs the right to manage users there), in
+/// one transaction: the user exists with all their roles, or not at all.
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser, security(("bearer" = []), ("hmis_session" = [])),
     responses((status = 201), doc::Signed, doc::Denied, doc::BadBody, doc::Conflict))]
 pub async fn create(
@@ -68,22 +69,7 @@ pub async fn create(
     subject: Subject,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<StatusCode, ApiError> {
-    let regions: Vec<String> = app.shards.iter().map(|s| s.name().to_owned()).collect();
-    let mut errors = Vec::new();
-    users::valid_username(&new.username)
-        .map_err(|e| errors.push(crate::domain::FieldError::new("username", e)))
-        .ok();
-    users::valid_password(&new.password)
-        .map_err(|e| errors.push(crate::domain::FieldError::new("password", e)))
-        .ok();
-    for (i, g) in new.grants.iter().enumerate() {
-        store::check_grant(&g.role, &g.region, &regions)
-            .map_err(|e| errors.push(crate::domain::FieldError::new(format!("grants[{i}]"), e)))
-            .ok();
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    check_new(&app, &new)?;
     let scopes: Vec<&str> = if new.grants.is_empty() {
         vec!["*"]
     } else {
@@ -92,35 +78,47 @@ pub async fn create(
     for region in scopes {
         require_users(&app, &subject, region).await?;
     }
-    if users::id_of(&app.central, &new.username)
-        .await
-        .map_err(internal)?
-        .is_some()
-    {
-        return Err(ApiError::Conflict(
-            "user-exists",
-            format!("user {} exists", new.username),
-        ));
+    let mut tx = app.central.begin().await.map_err(internal)?;
+    let created = users::create(&mut *tx, &new.username, &new.password, &new.display_name).await;
+    match created {
+        Ok(_) => {}
+        Err(CreateError::Exists(_)) => {
+            let detail = format!("user {} exists", new.username);
+            return Err(ApiError::Conflict("user-exists", detail));
+        }
+        Err(CreateError::Other(e)) => return Err(internal(e)),
     }
-    users::create(
-        &app.central,
-        &new.username,
-        &new.password,
-        &new.display_name,
-    )
-    .await
-    .map_err(internal)?;
     for g in &new.grants {
-        app.authz
-            .change(
-                true,
-                true,
-                vec![new.username.clone(), g.role.clone(), g.region.clone()],
-            )
+        store::grant_line(&mut *tx, true, &new.username, &g.role, &g.region)
             .await
             .map_err(internal)?;
     }
+    tx.commit().await.map_err(internal)?;
+    app.authz.changed().await.map_err(internal)?;
     Ok(StatusCode::CREATED)
+}
+
+/// Every field of a new user at fault, including grants that repeat an earlier one.
+fn check_new(app: &crate::app::App, new: &NewUser) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if let Err(e) = users::valid_username(&new.username) {
+        errors.push(FieldError::new("username", e));
+    }
+    if let Err(e) = users::valid_password(&new.password) {
+        errors.push(FieldError::new("password", e));
+    }
+    for (i, g) in new.grants.iter().enumerate() {
+        errors.extend(grants::grant_errors(app, g, &format!("grants[{i}].")));
+        if let Some(first) = new.grants[..i].iter().position(|h| h == g) {
+            let reason = format!("repeats grants[{first}]");
+            errors.push(FieldError::new(format!("grants[{i}]"), reason));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Gives a user a role in a region.
@@ -133,69 +131,44 @@ pub async fn grant(
     Path(username): Path<String>,
     ApiJson(g): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
-    change_grant(&app, &subject, &username, g, true).await
+    grants::change(&app, &subject, &username, g, true).await
 }
 
 /// Takes a role away.
 #[utoipa::path(delete, path = "/api/v1/admin/users/{username}/grants", tag = "admin", request_body = Grant, security(("bearer" = []), ("hmis_session" = [])),
     params(("username" = String, Path)),
-    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody, doc::Missing))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::BadBody, doc::Missing, doc::Conflict))]
 pub async fn revoke(
     State(app): State<AppState>,
     subject: Subject,
     Path(username): Path<String>,
     ApiJson(g): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
-    change_grant(&app, &subject, &username, g, false).await
-}
-
-async fn change_grant(
-    app: &crate::app::App,
-    subject: &Subject,
-    username: &str,
-    g: Grant,
-    add: bool,
-) -> Result<StatusCode, ApiError> {
-    let regions: Vec<String> = app.shards.iter().map(|s| s.name().to_owned()).collect();
-    store::check_grant(&g.role, &g.region, &regions).map_err(|e| ApiError::field("role", e))?;
-    require_users(app, subject, &g.region).await?;
-    if users::id_of(&app.central, username)
-        .await
-        .map_err(internal)?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("no user {username}")));
-    }
-    app.authz
-        .change(add, true, vec![username.to_owned(), g.role, g.region])
-        .await
-        .map_err(internal)?;
-    Ok(StatusCode::NO_CONTENT)
+    grants::change(&app, &subject, &username, g, false).await
 }
 
 /// Disables a user and ends their sessions in every hmis process. Needs the right to
-/// manage users in every region where they hold a role.
+/// manage users in every region where they hold a role. Nobody disables themselves, nor
+/// the last active system admin.
 #[utoipa::path(post, path = "/api/v1/admin/users/{username}/disable", tag = "admin", security(("bearer" = []), ("hmis_session" = [])),
     params(("username" = String, Path)),
-    responses((status = 204), doc::Signed, doc::Denied, doc::Missing))]
+    responses((status = 204), doc::Signed, doc::Denied, doc::Missing, doc::Conflict))]
 pub async fn disable(
     State(app): State<AppState>,
     subject: Subject,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let grants = app.authz.grants(&username).await;
-    let regions: Vec<&str> = if grants.is_empty() {
-        vec!["*"]
-    } else {
-        grants.iter().map(|g| g.region.as_str()).collect()
-    };
-    for region in regions {
-        require_users(&app, &subject, region).await?;
-    }
-    let id = users::disable(&app.central, &username)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::NotFound(format!("no user {username}")))?;
-    app.sessions.revoke_user(id).await.map_err(internal)?;
-    Ok(StatusCode::NO_CONTENT)
+    accounts::set_disabled(&app, &subject, &username, true).await
+}
+
+/// Enables a disabled user again (they log in anew). Authorized like disabling.
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/enable", tag = "admin", security(("bearer" = []), ("hmis_session" = [])),
+    params(("username" = String, Path)),
+    responses((status = 204), doc::Signed, doc::Denied, doc::Missing))]
+pub async fn enable(
+    State(app): State<AppState>,
+    subject: Subject,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    accounts::set_disabled(&app, &subject, &username, false).await
 }

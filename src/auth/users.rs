@@ -27,13 +27,23 @@ pub fn valid_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates a user; fails if the name is taken.
-pub async fn create(
-    pool: &sqlx::PgPool,
+/// Why a user was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("user {0} exists")]
+    Exists(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Creates a user; fails if the name is taken. `db` may be a transaction, so that the
+/// user and their first roles are written together or not at all.
+pub async fn create<'e>(
+    db: impl sqlx::PgExecutor<'e>,
     username: &str,
     password: &str,
     display_name: &str,
-) -> anyhow::Result<Uuid> {
+) -> Result<Uuid, CreateError> {
     valid_username(username).map_err(|e| anyhow::anyhow!("username: {e}"))?;
     valid_password(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let hash = super::password::hash(password.to_owned()).await?;
@@ -45,31 +55,43 @@ pub async fn create(
     .bind(username)
     .bind(display_name)
     .bind(hash)
-    .execute(pool)
+    .execute(db)
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            anyhow::anyhow!("user {username} exists")
+            CreateError::Exists(username.to_owned())
         }
-        _ => e.into(),
+        _ => CreateError::Other(e.into()),
     })?;
     Ok(id)
 }
 
 /// The id of `username`, if there is such a user.
-pub async fn id_of(pool: &sqlx::PgPool, username: &str) -> sqlx::Result<Option<Uuid>> {
+pub async fn id_of<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    username: &str,
+) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(username)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
-/// Disables a user; the caller then revokes their sessions everywhere.
-pub async fn disable(pool: &sqlx::PgPool, username: &str) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE username = $1 RETURNING id")
-        .bind(username)
-        .fetch_optional(pool)
-        .await
+/// Disables (`disabled` true) or enables a user; returns their id, or None if there is no
+/// such user. After disabling, the caller revokes their sessions everywhere.
+pub async fn set_disabled<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    username: &str,
+    disabled: bool,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END
+         WHERE username = $1 RETURNING id",
+    )
+    .bind(username)
+    .bind(disabled)
+    .fetch_optional(db)
+    .await
 }
 
 /// (username, display name, disabled)

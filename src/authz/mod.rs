@@ -6,7 +6,11 @@
 //! all day), so decisions are cached by their exact question and the cache is emptied
 //! whenever the policy changes. The enforcer is reloaded from the database when any
 //! process changes the policy (a NOTIFY, see `crate::auth::listener`).
+//!
+//! Users and roles are kept apart inside casbin (`names`): callers pass bare user and role
+//! names, and get bare names back.
 
+pub mod names;
 pub mod policy;
 pub mod store;
 
@@ -80,15 +84,15 @@ impl Authz {
         let mut enforcer = Enforcer::new(model().await.expect("model.conf is valid"), ())
             .await
             .expect("an empty enforcer");
-        for l in lines {
+        for [role, obj, act, cond] in lines {
             enforcer
-                .add_policy(l.iter().map(|s| s.to_string()).collect())
+                .add_policy(policy_line([role, obj, act, cond]))
                 .await
                 .expect("policy");
         }
-        for g in grants {
+        for [user, role, region] in grants {
             enforcer
-                .add_grouping_policy(g.iter().map(|s| s.to_string()).collect())
+                .add_grouping_policy(grant_line(user, role, region))
                 .await
                 .expect("grant");
         }
@@ -121,7 +125,7 @@ impl Authz {
             .enforcer
             .read()
             .await
-            .enforce((user, region, kind, action, rel.as_str()))
+            .enforce((&names::user(user), region, kind, action, rel.as_str()))
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "policy evaluation failed; denying");
                 false
@@ -143,16 +147,27 @@ impl Authz {
         Ok(())
     }
 
+    /// After lines were written straight to the central database (in a transaction of the
+    /// caller's): applies them here at once and tells every other process.
+    pub async fn changed(&self) -> anyhow::Result<()> {
+        if let Some(pool) = &self.central {
+            crate::auth::listener::notify(pool, "policy").await?;
+        }
+        self.reload().await
+    }
+
     /// The roles `user` holds, with their regions.
     pub async fn grants(&self, user: &str) -> Vec<Grant> {
         let enforcer = self.enforcer.read().await;
         let mut grants: Vec<Grant> = enforcer
-            .get_filtered_grouping_policy(0, vec![user.to_owned()])
+            .get_filtered_grouping_policy(0, vec![names::user(user)])
             .into_iter()
             .filter(|g| g.len() >= 3)
-            .map(|g| Grant {
-                role: g[1].clone(),
-                region: g[2].clone(),
+            .filter_map(|g| {
+                Some(Grant {
+                    role: names::bare_role(&g[1])?.to_owned(),
+                    region: g[2].clone(),
+                })
             })
             .collect();
         grants.sort_by(|a, b| (&a.region, &a.role).cmp(&(&b.region, &b.role)));
@@ -176,8 +191,10 @@ impl Authz {
 
     async fn compute_roles_in(&self, user: &str, region: &str) -> String {
         let enforcer = self.enforcer.read().await;
-        let mut roles = enforcer.get_implicit_roles_for_user(user, Some(region));
-        roles.extend(enforcer.get_implicit_roles_for_user(user, Some("*")));
+        let user = names::user(user);
+        let mut roles = enforcer.get_implicit_roles_for_user(&user, Some(region));
+        roles.extend(enforcer.get_implicit_roles_for_user(&user, Some("*")));
+        let mut roles: Vec<&str> = roles.iter().filter_map(|r| names::bare_role(r)).collect();
         roles.sort();
         roles.dedup();
         roles.join(",")
@@ -188,34 +205,70 @@ impl Authz {
         self.roles.write().expect("roles").clear();
     }
 
-    /// Every policy line (role, kind, action, condition).
-    pub async fn policy_lines(&self) -> Vec<Vec<String>> {
-        self.enforcer.read().await.get_policy()
+    /// Every policy line (role, kind, action, condition), with bare role names.
+    pub async fn policy_lines(&self) -> Vec<[String; 4]> {
+        let enforcer = self.enforcer.read().await;
+        enforcer
+            .get_policy()
+            .into_iter()
+            .filter_map(|l| match l.as_slice() {
+                [role, kind, action, cond, ..] => Some([
+                    names::bare_role(role)?.to_owned(),
+                    kind.clone(),
+                    action.clone(),
+                    cond.clone(),
+                ]),
+                _ => None,
+            })
+            .collect()
     }
 
-    /// Adds or removes lines through casbin's adapter (the central database), then tells
-    /// every process to reload. `grouping`: user-role-region lines instead of policy lines.
-    pub async fn change(
-        &self,
-        add: bool,
-        grouping: bool,
-        line: Vec<String>,
-    ) -> anyhow::Result<bool> {
-        let changed = {
-            let mut e = self.enforcer.write().await;
-            match (add, grouping) {
-                (true, false) => e.add_policy(line).await?,
-                (false, false) => e.remove_policy(line).await?,
-                (true, true) => e.add_grouping_policy(line).await?,
-                (false, true) => e.remove_grouping_policy(line).await?,
+    /// Gives (`add`) or takes `grant` from `user`. Ok(false) when nothing changed: the user
+    /// held it already, or did not hold it.
+    pub async fn change_grant(&self, add: bool, user: &str, grant: &Grant) -> anyhow::Result<bool> {
+        let changed = match &self.central {
+            Some(pool) => store::grant(pool, add, user, &grant.role, &grant.region).await?,
+            None => {
+                let line = grant_line(user, &grant.role, &grant.region);
+                let mut e = self.enforcer.write().await;
+                if add {
+                    e.add_grouping_policy(line).await?
+                } else {
+                    e.remove_grouping_policy(line).await?
+                }
             }
         };
-        self.forget();
-        if let Some(pool) = &self.central {
-            crate::auth::listener::notify(pool, "policy").await?;
-        }
+        self.reload().await?;
         Ok(changed)
     }
+
+    /// Adds or removes a policy line (role, kind, action, condition). Ok(false) when nothing
+    /// changed: the line was there already, or was not there.
+    pub async fn change_policy(&self, add: bool, rule: [&str; 4]) -> anyhow::Result<bool> {
+        let changed = match &self.central {
+            Some(pool) => store::policy(pool, add, rule).await?,
+            None => {
+                let mut e = self.enforcer.write().await;
+                if add {
+                    e.add_policy(policy_line(rule)).await?
+                } else {
+                    e.remove_policy(policy_line(rule)).await?
+                }
+            }
+        };
+        self.reload().await?;
+        Ok(changed)
+    }
+}
+
+/// A `g` line as casbin holds it.
+fn grant_line(user: &str, role: &str, region: &str) -> Vec<String> {
+    vec![names::user(user), names::role(role), region.to_owned()]
+}
+
+/// A `p` line as casbin holds it.
+fn policy_line([role, obj, act, cond]: [&str; 4]) -> Vec<String> {
+    vec![names::role(role), obj.into(), act.into(), cond.into()]
 }
 
 #[cfg(test)]

@@ -95,3 +95,96 @@ async fn grants_and_roles_in_a_region_include_every_region_roles() {
     assert_eq!(a.roles_in("admin", "quthing").await, "system_admin");
     assert_eq!(a.roles_in("nurse.quthing", "maseru").await, "");
 }
+
+#[test]
+fn users_and_roles_get_prefixes_that_come_off_again() {
+    assert_eq!(names::user("nurse.quthing"), "user:nurse.quthing");
+    assert_eq!(names::role("nurse"), "role:nurse");
+    assert_eq!(names::bare_user(&names::user("planner")), Some("planner"));
+    assert_eq!(names::bare_role(&names::role("planner")), Some("planner"));
+    // A user is never taken for a role, nor a bare name for either.
+    assert_eq!(names::bare_role(&names::user("system_admin")), None);
+    assert_eq!(names::bare_user(&names::role("system_admin")), None);
+    assert_eq!(names::bare_role("system_admin"), None);
+    assert_ne!(names::user("system_admin"), names::role("system_admin"));
+}
+
+#[tokio::test]
+async fn a_user_named_like_a_role_gets_nothing_but_its_grants() {
+    use super::policy::ROLES;
+    let mut grants: Vec<[&str; 3]> = vec![["admin", "system_admin", "*"]];
+    // Every role's name as a user, holding only nurse in quthing.
+    grants.extend(ROLES.iter().map(|r| [*r, "nurse", "quthing"]));
+    let a = Authz::in_memory(DEFAULT_POLICY, &grants).await;
+    let n = Relation::None;
+    for name in ROLES {
+        assert!(
+            a.allowed(name, "quthing", "patient", "read", n).await,
+            "{name}"
+        );
+        for (region, kind, action) in [
+            ("maseru", "patient", "read"),
+            ("quthing", "patient", "delete"),
+            ("quthing", "user", "admin"),
+            ("*", "policy", "admin"),
+            ("*", "patient", "read"),
+            ("leribe", "query", "run"),
+        ] {
+            assert!(
+                !a.allowed(name, region, kind, action, n).await,
+                "a user named {name} may {action} {kind} in {region}"
+            );
+        }
+        assert_eq!(
+            a.grants(name).await,
+            vec![Grant {
+                role: "nurse".into(),
+                region: "quthing".into()
+            }]
+        );
+        assert_eq!(a.roles_in(name, "quthing").await, "nurse");
+        assert_eq!(a.roles_in(name, "maseru").await, "");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_roles_of_a_user_named_planner_name_the_role() {
+    let a = authz().await;
+    assert_eq!(a.roles_in("planner", "maseru").await, "planner");
+    assert_eq!(a.roles_in("planner", "*").await, "planner");
+}
+
+#[tokio::test]
+async fn policy_lines_and_grants_speak_bare_role_names() {
+    let a = authz().await;
+    let lines = a.policy_lines().await;
+    assert_eq!(lines.len(), DEFAULT_POLICY.len());
+    for &[role, kind, action, cond] in DEFAULT_POLICY {
+        assert!(
+            lines.contains(&[role, kind, action, cond].map(String::from)),
+            "{role} {kind} {action} {cond}"
+        );
+    }
+    let nurse = Grant {
+        role: "nurse".into(),
+        region: "maseru".into(),
+    };
+    assert!(a.change_grant(true, "clerk.maseru", &nurse).await.unwrap());
+    assert!(!a.change_grant(true, "clerk.maseru", &nurse).await.unwrap());
+    assert!(a.grants("clerk.maseru").await.contains(&nurse));
+    assert!(a.change_grant(false, "clerk.maseru", &nurse).await.unwrap());
+    assert!(!a.change_grant(false, "clerk.maseru", &nurse).await.unwrap());
+    let line = ["nurse", "patient_audit", "read", "any"];
+    assert!(a.change_policy(true, line).await.unwrap());
+    assert!(!a.change_policy(true, line).await.unwrap());
+    assert!(
+        a.allowed(
+            "nurse.quthing",
+            "quthing",
+            "patient_audit",
+            "read",
+            Relation::None
+        )
+        .await
+    );
+}

@@ -27,6 +27,8 @@ pub enum UsersCommand {
     List,
     /// Disable a user and end all their sessions, in every hmis process.
     Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
     /// Give a user a role in a region ("*": every region).
     Grant {
         username: String,
@@ -86,10 +88,14 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            users::create(&pool, &username, password, &display_name).await?;
+            // The user and their role together, or neither.
+            let mut tx = pool.begin().await?;
+            users::create(&mut *tx, &username, password, &display_name).await?;
             if let (Some(role), Some(region)) = (role, region) {
-                store::grant(&pool, true, &username, &role, &region).await?;
+                store::grant_line(&mut *tx, true, &username, &role, &region).await?;
             }
+            tx.commit().await?;
+            listener::notify(&pool, "policy").await?;
             println!("created {username}");
         }
         UsersCommand::List => {
@@ -105,7 +111,7 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
             }
         }
         UsersCommand::Disable { username } => {
-            let id = users::disable(&pool, &username)
+            let id = users::set_disabled(&pool, &username, true)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
             sqlx::query(
@@ -116,6 +122,12 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
             .await?;
             listener::notify(&pool, &format!("user:{id}")).await?;
             println!("disabled {username}; their sessions are ended");
+        }
+        UsersCommand::Enable { username } => {
+            users::set_disabled(&pool, &username, false)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+            println!("enabled {username}; they may log in again");
         }
         UsersCommand::Grant {
             username,
@@ -135,15 +147,18 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
             region,
         } => {
             store::check_grant(&role, &region, &regions(settings)).map_err(anyhow::Error::msg)?;
-            store::grant(&pool, true, &username, &role, &region).await?;
-            println!("{username} is {role} in {region}");
+            let changed = store::grant(&pool, true, &username, &role, &region).await?;
+            let already = if changed { "" } else { " already" };
+            println!("{username} is{already} {role} in {region}");
         }
         UsersCommand::Revoke {
             username,
             role,
             region,
         } => {
-            store::grant(&pool, false, &username, &role, &region).await?;
+            if !store::grant(&pool, false, &username, &role, &region).await? {
+                anyhow::bail!("{username} is not {role} in {region}: nothing changed");
+            }
             println!("{username} is no longer {role} in {region}");
         }
     }
@@ -185,7 +200,10 @@ pub async fn policy(cmd: PolicyCommand, settings: &Settings) -> anyhow::Result<E
             action,
             cond,
         } => {
-            store::policy(&pool, true, [&role, &kind, &action, &cond]).await?;
+            store::check_role(&role).map_err(anyhow::Error::msg)?;
+            if !store::policy(&pool, true, [&role, &kind, &action, &cond]).await? {
+                println!("the policy has {role} {kind} {action} {cond} already");
+            }
         }
         PolicyCommand::Remove {
             role,
@@ -193,7 +211,9 @@ pub async fn policy(cmd: PolicyCommand, settings: &Settings) -> anyhow::Result<E
             action,
             cond,
         } => {
-            store::policy(&pool, false, [&role, &kind, &action, &cond]).await?;
+            if !store::policy(&pool, false, [&role, &kind, &action, &cond]).await? {
+                anyhow::bail!("the policy has no line {role} {kind} {action} {cond}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

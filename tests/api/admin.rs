@@ -1,6 +1,8 @@
 //! The admin API: regional admins manage roles in their own region only, system admins
 //! manage everything including the policy, and every change applies at once.
 
+mod refusals;
+
 use crate::helpers::{PASSWORD, TestApp, patient, spawn_app};
 use serde_json::{Value, json};
 
@@ -181,8 +183,8 @@ async fn disabling_a_user_through_the_api_ends_their_sessions_at_once() {
     )
     .await;
     assert_eq!(
-        status, 403,
-        "a Maseru admin cannot disable a Mafeteng nurse"
+        status, 404,
+        "a Maseru admin cannot disable a Mafeteng nurse, nor learn that she exists"
     );
     let (status, _) = send(
         &app,

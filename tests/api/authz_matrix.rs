@@ -83,6 +83,7 @@ const NOT_REGIONAL: &[(&str, &str)] = &[
     ("/api/v1/admin/users/{username}/grants", "post"),
     ("/api/v1/admin/users/{username}/grants", "delete"),
     ("/api/v1/admin/users/{username}/disable", "post"),
+    ("/api/v1/admin/users/{username}/enable", "post"),
     ("/api/v1/admin/policies", "get"),
     ("/api/v1/admin/policies", "post"),
     ("/api/v1/admin/policies", "delete"),

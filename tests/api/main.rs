@@ -7,6 +7,7 @@ mod admin;
 mod audit;
 mod auth;
 mod authz_matrix;
+mod authz_users;
 mod bad_input;
 mod cli;
 mod clinical;
