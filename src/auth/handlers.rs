@@ -1,8 +1,8 @@
 //! `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`.
-//! Every attempt is written to `login_audit`, which is also what throttling counts, so the
-//! limits hold across every hmis process.
+//! Every attempt is written to `login_audit`, which is also what throttling counts
+//! ([`super::throttle`]), so the limits hold across every hmis process.
 
-use super::{CSRF_COOKIE, SESSION_COOKIE, Subject, password, sessions};
+use super::{CSRF_COOKIE, SESSION_COOKIE, Subject, password, sessions, throttle};
 use crate::app::AppState;
 use crate::authz::Grant;
 use crate::http::{ApiError, ApiJson, openapi as doc};
@@ -177,7 +177,11 @@ async fn check_credentials(
             .await
             .map_err(db)?;
     }
-    if let Some(wait) = throttled(&mut tx, app, name, address).await.map_err(db)? {
+    let limits = throttle::Limits::from(&app.settings.file.auth);
+    if let Some(wait) = throttle::wait(&mut tx, &limits, name, address)
+        .await
+        .map_err(db)?
+    {
         record(&mut tx, name, address, "throttled", request_id)
             .await
             .map_err(db)?;
@@ -210,30 +214,6 @@ async fn check_credentials(
     }
 }
 
-/// Seconds to wait, if this account or address failed too often recently.
-async fn throttled(
-    tx: &mut sqlx::PgConnection,
-    app: &crate::app::App,
-    username: &str,
-    address: &str,
-) -> sqlx::Result<Option<u64>> {
-    let limits = &app.settings.file.auth;
-    let window = limits.failure_window_minutes as f64 * 60.0;
-    let (by_user, by_address): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE username = $1), count(*) FILTER (WHERE address = $2)
-         FROM login_audit WHERE outcome <> 'success' AND at > now() - make_interval(secs => $3)
-           AND (username = $1 OR address = $2)",
-    )
-    .bind(username)
-    .bind(address)
-    .bind(window)
-    .fetch_one(tx)
-    .await?;
-    let over = by_user >= i64::from(limits.max_failures_per_account)
-        || by_address >= i64::from(limits.max_failures_per_address);
-    Ok(over.then_some(limits.failure_window_minutes * 60))
-}
-
 async fn record(
     tx: &mut sqlx::PgConnection,
     username: &str,
@@ -242,7 +222,10 @@ async fn record(
     request_id: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO login_audit (username, address, outcome, request_id) VALUES ($1, $2, $3, $4)",
+        // The moment the outcome is known, after any wait for the advisory locks: what the
+        // throttling windows are measured from.
+        "INSERT INTO login_audit (at, username, address, outcome, request_id)
+         VALUES (clock_timestamp(), $1, $2, $3, $4)",
     )
     .bind(username)
     .bind(address)

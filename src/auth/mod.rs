@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod listener;
 pub mod password;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use crate::app::AppState;

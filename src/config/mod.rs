@@ -5,10 +5,12 @@
 //! Load errors name the file, and for syntax or type errors the line and key, because the
 //! person reading them is an operator at night with a text editor.
 
+mod auth;
 mod env;
 mod region;
 mod secret;
 
+pub use auth::AuthSettings;
 pub use region::RegionSettings;
 pub use secret::{DatabaseUrl, Secret};
 
@@ -34,36 +36,6 @@ pub struct FileSettings {
     pub central: CentralSettings,
     pub paths: PathSettings,
     pub auth: AuthSettings,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuthSettings {
-    /// A session ends this long after login, in seconds, however active. Default 43200 (12 h).
-    pub session_seconds: i64,
-    /// A session ends after this long without a request, in seconds. Default 1800 (30 min).
-    pub idle_seconds: i64,
-    /// Failed logins of one account within the window before it is throttled. Default 5.
-    pub max_failures_per_account: u32,
-    /// Failed logins from one address within the window before it is throttled. Default 20.
-    pub max_failures_per_address: u32,
-    /// The throttling window, in minutes. Default 15.
-    pub failure_window_minutes: u64,
-    /// Mark cookies `Secure` (HTTPS only). Default false; set true behind TLS.
-    pub secure_cookies: bool,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        Self {
-            session_seconds: 12 * 3600,
-            idle_seconds: 30 * 60,
-            max_failures_per_account: 5,
-            max_failures_per_address: 20,
-            failure_window_minutes: 15,
-            secure_cookies: false,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -72,3 +72,19 @@ fn a_region_database_url_is_overridden_by_its_region_variable() {
     assert_eq!(regions[0].pool_size, 16);
     assert!(!format!("{:?}", region::load_dir(&dir, &BTreeMap::new()).unwrap()).contains("secret"));
 }
+
+#[test]
+fn the_throttling_window_is_in_seconds_and_a_file_in_minutes_keeps_its_meaning() {
+    let path = write("window.toml", "");
+    let s = load_file_settings(Some(&path), &BTreeMap::new()).unwrap();
+    assert_eq!(s.auth.failure_window_secs(), 900);
+    let vars = BTreeMap::from([(
+        "HMIS_AUTH_FAILURE_WINDOW_SECONDS".to_owned(),
+        "3".to_owned(),
+    )]);
+    let s = load_file_settings(Some(&path), &vars).unwrap();
+    assert_eq!(s.auth.failure_window_secs(), 3);
+    let old = write("old-window.toml", "[auth]\nfailure_window_minutes = 20\n");
+    let s = load_file_settings(Some(&old), &BTreeMap::new()).unwrap();
+    assert_eq!(s.auth.failure_window_secs(), 20 * 60);
+}

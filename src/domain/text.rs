@@ -1,4 +1,31 @@
-//! Small parsers for the free-text fields of a record: names, short labels, phone numbers.
+//! Small parsers for the free-text fields of a record: names, short labels, phone numbers,
+//! and the one check every text input passes before anything else sees it: no control
+//! characters (a NUL makes PostgreSQL fail the statement; the others corrupt logs,
+//! terminals and printed records).
+
+/// Free-text fields that may hold several lines: a reason, a planner's SQL. Tab, line
+/// feed and carriage return are allowed in these; every other control character, and in
+/// every other field all of them, are refused.
+pub const MULTILINE_FIELDS: &[&str] = &["reason", "sql"];
+
+/// Refuses control characters (Unicode category Cc: U+0000 to U+001F, U+007F to U+009F),
+/// but for `multiline` text the tab, line feed and carriage return. The reason names the
+/// first one and where it is, for a clerk who cannot see it.
+pub fn no_control_chars(s: &str, multiline: bool) -> Result<(), String> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    match s
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c.is_control() && !allowed(c))
+    {
+        None => Ok(()),
+        Some((i, c)) => Err(format!(
+            "must not contain control characters (U+{:04X} at character {})",
+            c as u32,
+            i + 1
+        )),
+    }
+}
 
 /// A person's name part: trimmed, 1 to 100 characters, at least one letter, no control
 /// characters. Apostrophes, hyphens and spaces are common in Sesotho names and allowed.
@@ -76,6 +103,21 @@ pub fn national_id(raw: &str) -> Result<Option<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_and_multiline_text_keeps_its_tabs_and_newlines() {
+        for bad in ["a\u{0}b", "\u{1}", "esc\u{1b}[2J", "del\u{7f}", "c1\u{85}"] {
+            assert!(no_control_chars(bad, true).is_err(), "{bad:?}");
+            assert!(no_control_chars(bad, false).is_err(), "{bad:?}");
+        }
+        let note = "line one\r\n\tline two";
+        assert_eq!(no_control_chars(note, true), Ok(()));
+        let reason = no_control_chars(note, false).unwrap_err();
+        assert!(reason.contains("U+000D at character 9"), "{reason}");
+        assert_eq!(no_control_chars("Ntate 'Mampho – Sesotho ✓", false), Ok(()));
+        let reason = no_control_chars("ab\u{0}", false).unwrap_err();
+        assert!(reason.contains("U+0000 at character 3"), "{reason}");
+    }
 
     #[test]
     fn names_are_trimmed_and_sesotho_punctuation_is_kept() {

@@ -38,6 +38,8 @@ pub fn router(app: AppState) -> Router {
         .merge(health::router())
         .split_for_parts();
     let spec = std::sync::Arc::new(spec);
+    // After routing, so that a control character in a path parameter is named.
+    let api = api.route_layer(axum::middleware::from_fn(extract::plain_path_and_headers));
     api.route(
         "/api/v1/openapi.json",
         axum::routing::get(move |_: crate::auth::Subject| openapi::serve(spec.clone())),
