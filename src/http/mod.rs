@@ -8,9 +8,11 @@ mod extract;
 mod headers;
 mod health;
 pub mod openapi;
+mod path;
 
 pub use error::{ApiError, Problem};
 pub use extract::{ApiJson, ApiQuery, BodyLimit};
+pub use path::ApiPath;
 
 use crate::app::AppState;
 use axum::Router;

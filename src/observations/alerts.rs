@@ -8,7 +8,7 @@ use crate::audit::{self, Actor};
 use crate::http::{ApiError, openapi as doc};
 use crate::patients::http::{REGION_HEADER, region_value};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub async fn acknowledge(
     State(app): State<AppState>,
     actor: Actor,
-    Path((id, alert)): Path<(String, Uuid)>,
+    ApiPath((id, alert)): ApiPath<(String, Uuid)>,
 ) -> Result<Response, ApiError> {
     let (shard, pid) = open(&app, &actor, &id, "acknowledge").await?;
     let line = actor.line(&app, shard.name(), "acknowledge alert").await;

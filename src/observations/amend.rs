@@ -13,7 +13,7 @@ use crate::clinical::vitals::{HEIGHT, WEIGHT};
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::patients::http::{REGION_HEADER, if_match, region_value};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -26,7 +26,7 @@ use uuid::Uuid;
 pub async fn get(
     State(app): State<AppState>,
     actor: Actor,
-    Path((id, obs)): Path<(String, Uuid)>,
+    ApiPath((id, obs)): ApiPath<(String, Uuid)>,
 ) -> Result<Response, ApiError> {
     let (shard, pid) = open(&app, &actor, &id, "read").await?;
     let tz = shard.settings.tz();
@@ -72,7 +72,7 @@ pub struct AmendInput {
 pub async fn amend(
     State(app): State<AppState>,
     actor: Actor,
-    Path((id, obs)): Path<(String, Uuid)>,
+    ApiPath((id, obs)): ApiPath<(String, Uuid)>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<AmendInput>,
 ) -> Result<Response, ApiError> {
