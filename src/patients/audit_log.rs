@@ -52,17 +52,21 @@ pub async fn audit_trail(
     if !(1..=500).contains(&limit) {
         return Err(super::search::bad("limit", "must be between 1 and 500"));
     }
+    // A patient who moved where the reader may not look is, for her, an ID never given
+    // out: its trail here shows the attempts since it left (the last successful access
+    // here is the transfer), as an invented ID's shows the attempts at it.
+    let hidden = at.found(Some(())).is_none();
     let conn = shard.conn().await?;
     let rows = conn
         .query(
             "SELECT id, at, actor, roles, action, outcome, request_id FROM audit_log
-             WHERE object_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-            &[&id, &params.before, &limit],
+             WHERE object_id = $1 AND ($2::bigint IS NULL OR id < $2) AND (NOT $4 OR id >
+                 coalesce((SELECT max(id) FROM audit_log WHERE object_id = $1 AND outcome = 'ok'), 0))
+             ORDER BY id DESC LIMIT $3",
+            &[&id, &params.before, &limit, &hidden],
         )
         .await
         .map_err(db(shard))?;
-    // A patient who moved where the reader may not look has no trail here, for her.
-    let rows = at.found(Some(rows)).unwrap_or_default();
     let tz = shard.settings.tz();
     let entries: Vec<AuditEntry> = rows
         .iter()
