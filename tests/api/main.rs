@@ -13,6 +13,7 @@ mod clinical;
 mod db_roles;
 mod fanout;
 mod placement;
+mod planner_view;
 mod planning;
 mod records;
 mod regions_down;
