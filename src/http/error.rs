@@ -24,6 +24,9 @@ pub enum ApiError {
     Csrf,
     #[error("{0}")]
     Forbidden(String),
+    /// A refusal caused by one parameter the reader has no right to use (403 naming it).
+    #[error("{detail}")]
+    ForbiddenField { field: String, detail: String },
     #[error("too many failed logins; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("{0}")]
@@ -77,6 +80,15 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, reason)])
     }
 
+    /// A parameter the reader may not use at all (planners searching by identity): 403
+    /// naming it.
+    pub fn forbidden_field(field: &str, detail: impl Into<String>) -> Self {
+        ApiError::ForbiddenField {
+            field: field.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
     /// A query parameter or header that makes no sense: 400 naming it.
     pub fn bad(field: &str, detail: impl Into<String>) -> Self {
         ApiError::BadRequest {
@@ -92,7 +104,9 @@ impl ApiError {
             ApiError::BadRequest { .. } => (S::BAD_REQUEST, "bad-request", "Bad request"),
             ApiError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated", "Not logged in"),
             ApiError::Csrf => (S::FORBIDDEN, "csrf", "CSRF token missing or wrong"),
-            ApiError::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::Forbidden(_) | ApiError::ForbiddenField { .. } => {
+                (S::FORBIDDEN, "forbidden", "Forbidden")
+            }
             ApiError::TooManyAttempts { .. } => {
                 (S::TOO_MANY_REQUESTS, "throttled", "Too many attempts")
             }
@@ -141,7 +155,8 @@ impl ApiError {
             ApiError::BadRequest {
                 field: Some(f),
                 detail,
-            } => vec![FieldError::new(f, detail)],
+            }
+            | ApiError::ForbiddenField { field: f, detail } => vec![FieldError::new(f, detail)],
             _ => Vec::new(),
         };
         let detail = match self {

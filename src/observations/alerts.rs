@@ -21,14 +21,18 @@ pub async fn acknowledge(
     actor: Actor,
     ApiPath((id, alert)): ApiPath<(String, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let (shard, pid) = open(&app, &actor, &id, "acknowledge").await?;
+    let at = open(&app, &actor, &id, "acknowledge").await?;
+    let (shard, pid) = (at.shard, at.id);
     let line = actor.line(&app, shard.name(), "acknowledge alert").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let tz = shard.settings.tz();
     let acked = super::repo::acknowledge(&tx, pid, alert, actor.name(), tz)
         .await
-        .map_err(db(shard))?
+        .map_err(db(shard))?;
+    // Rolled back with the transaction when hidden: nothing of a moved record changes.
+    let acked = at
+        .found(acked)
         .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no alert {alert}")))?;
     audit::write(&tx, &line, Some(pid), "ok")
         .await

@@ -28,11 +28,14 @@ pub async fn get(
     actor: Actor,
     ApiPath((id, obs)): ApiPath<(String, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let (shard, pid) = open(&app, &actor, &id, "read").await?;
+    let at = open(&app, &actor, &id, "read").await?;
+    let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
-    let found = shard
-        .read(|c| Box::pin(repo::with_history(c, pid, obs, tz)))
-        .await?;
+    let found = at.found(
+        shard
+            .read(|c| Box::pin(repo::with_history(c, pid, obs, tz)))
+            .await?,
+    );
     let outcome = if found.is_some() { "ok" } else { "not_found" };
     audit_read(&app, &actor, shard, "read observation", pid, outcome).await?;
     let (observation, history) = found
@@ -76,7 +79,8 @@ pub async fn amend(
     headers: HeaderMap,
     ApiJson(input): ApiJson<AmendInput>,
 ) -> Result<Response, ApiError> {
-    let (shard, pid) = open(&app, &actor, &id, "update").await?;
+    let at = open(&app, &actor, &id, "update").await?;
+    let (shard, pid) = (at.shard, at.id);
     let (reason, error) = parse_amend(&input)?;
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let (tz, line) = (
@@ -85,7 +89,10 @@ pub async fn amend(
     );
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let patient = writable(repo::lock_patient(&tx, pid).await.map_err(db(shard))?, pid)?;
+    let patient = writable(
+        at.found(repo::lock_patient(&tx, pid).await.map_err(db(shard))?),
+        pid,
+    )?;
     let current = repo::lock(&tx, pid, obs, tz)
         .await
         .map_err(db(shard))?

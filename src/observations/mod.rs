@@ -19,7 +19,8 @@ use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::kinds::OBSERVATION;
 use crate::http::{ApiError, record_route};
-use crate::patients::http::{authorize, db, locate};
+use crate::patients::access::{self, Located};
+use crate::patients::http::{db, locate};
 use crate::routing::Record;
 use crate::shards::Shard;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -34,13 +35,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The shard the rules place a patient's observations in, after checking that the actor
-/// may `action` observations there.
+/// may `action` observations there; what it finds is hidden when the patient moved where
+/// the actor may not act (see `patients::access`).
 async fn open<'a>(
     app: &'a std::sync::Arc<App>,
     actor: &Actor,
     patient: &str,
     action: &'static str,
-) -> Result<(&'a Shard, Uuid), ApiError> {
+) -> Result<Located<'a>, ApiError> {
     let (_, id) = locate(app, patient)?;
     let record = Record::new("observation").with("patient_id", id.to_string());
     let resolve = |e: &str, id: &str| app.resolve_parent(e, id);
@@ -50,8 +52,8 @@ async fn open<'a>(
         .shards
         .get(&routed.region)
         .ok_or_else(|| ApiError::NotFound(format!("no patient with ID {id}")))?;
-    authorize(app, actor, shard.name(), OBSERVATION, action, Some(id)).await?;
-    Ok((shard, id))
+    let pid = crate::domain::PatientId::from_uuid(id);
+    access::resolve(app, actor, pid, shard, OBSERVATION, action).await
 }
 
 /// A patient whose record can take new observations: not missing, deleted or merged.

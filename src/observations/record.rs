@@ -34,7 +34,8 @@ pub async fn record(
     headers: HeaderMap,
     ApiJson(input): ApiJson<ObservationSetInput>,
 ) -> Result<Response, ApiError> {
-    let (shard, pid) = open(&app, &actor, &id, "create").await?;
+    let at = open(&app, &actor, &id, "create").await?;
+    let (shard, pid) = (at.shard, at.id);
     let set = input.parse(Utc::now()).map_err(ApiError::Validation)?;
     let set_id = set_id(&headers, &actor)?;
     let (tz, line) = (
@@ -43,7 +44,10 @@ pub async fn record(
     );
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let patient = writable(repo::lock_patient(&tx, pid).await.map_err(db(shard))?, pid)?;
+    let patient = writable(
+        at.found(repo::lock_patient(&tx, pid).await.map_err(db(shard))?),
+        pid,
+    )?;
     let lock = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))";
     tx.execute(lock, &[&set_id]).await.map_err(db(shard))?;
     let earlier = repo::set(&tx, set_id, tz).await.map_err(db(shard))?;

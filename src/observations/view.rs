@@ -27,7 +27,8 @@ pub async fn summary(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shard, pid) = open(&app, &actor, &id, "read").await?;
+    let at = open(&app, &actor, &id, "read").await?;
+    let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
     let (patient, (latest, alerts, counts)) = shard
         .read(|c| {
@@ -36,6 +37,7 @@ pub async fn summary(
             )
         })
         .await?;
+    let patient = at.found(patient);
     let outcome = if patient.is_some() { "ok" } else { "not_found" };
     audit_read(&app, &actor, shard, "read summary", pid, outcome).await?;
     let patient = live(patient, pid)?;
@@ -97,7 +99,8 @@ pub async fn chart(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<ChartParams>,
 ) -> Result<Response, ApiError> {
-    let (shard, pid) = open(&app, &actor, &id, "read").await?;
+    let at = open(&app, &actor, &id, "read").await?;
+    let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
     let (codes, range, points) = chart_params(&params, Utc::now(), tz)?;
     let (patient, rows) = shard
@@ -111,6 +114,7 @@ pub async fn chart(
             })
         })
         .await?;
+    let patient = at.found(patient);
     let outcome = if patient.is_some() { "ok" } else { "not_found" };
     audit_read(&app, &actor, shard, "read observations", pid, outcome).await?;
     if let Some(survivor) = live(patient, pid)?.merged_into {

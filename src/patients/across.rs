@@ -33,11 +33,8 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
     // Readers who may not see names get an order that does not reveal them.
     let default = if names { None } else { Some("created_at") };
     let sort = Sort::parse(p.sort.as_deref().or(default))?;
-    if sort.uses_names() && !names {
-        return Err(bad(
-            "sort",
-            "you may not see patients' names: sort by another key",
-        ));
+    if !names {
+        refuse_identity(q, &sort)?;
     }
     let mut query = Query {
         search: super::model::search_terms(q, size, 1),
@@ -130,6 +127,26 @@ async fn regions<'a>(
         )));
     }
     Ok(out)
+}
+
+/// A reader who may not see who patients are may neither search by who they are nor
+/// learn it from the order of the list.
+fn refuse_identity(q: &str, sort: &Sort) -> Result<(), ApiError> {
+    if !q.trim().is_empty() {
+        return Err(ApiError::forbidden_field(
+            "q",
+            "you may not see who patients are, so you may not search by name, phone number, \
+             national ID or patient ID: filter by district or sex",
+        ));
+    }
+    if sort.identifying() {
+        return Err(bad(
+            "sort",
+            "you may not see patients' names, birth dates or health record numbers: sort by \
+             created_at, district or sex",
+        ));
+    }
+    Ok(())
 }
 
 async fn sees_names_everywhere(app: &App, actor: &Actor, shards: &[&Shard]) -> bool {

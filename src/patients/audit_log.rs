@@ -1,7 +1,8 @@
 //! `GET /api/v1/patients/{id}/audit`: a patient's audit trail, newest first, for the
 //! regional admins of the patient's region and system admins.
 
-use super::http::{REGION_HEADER, authorize, db, locate, region_value};
+use super::access::reach;
+use super::http::{REGION_HEADER, db, region_value};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::authz::kinds::PATIENT_AUDIT;
@@ -46,18 +47,24 @@ pub async fn audit_trail(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
-    let (shard, id) = locate(&app, &id)?;
-    authorize(&app, &actor, shard.name(), PATIENT_AUDIT, "read", Some(id)).await?;
+    let at = reach(&app, &actor, &id, PATIENT_AUDIT, "read").await?;
+    let (shard, id) = (at.shard, at.id);
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(super::search::bad("limit", "must be between 1 and 500"));
     }
+    // A patient who moved where the reader may not look is, for her, an ID never given
+    // out: its trail here shows the attempts since it left (the last successful access
+    // here is the transfer), as an invented ID's shows the attempts at it.
+    let hidden = at.found(Some(())).is_none();
     let conn = shard.conn().await?;
     let rows = conn
         .query(
             "SELECT id, at, actor, roles, action, outcome, request_id FROM audit_log
-             WHERE object_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
-            &[&id, &params.before, &limit],
+             WHERE object_id = $1 AND ($2::bigint IS NULL OR id < $2) AND (NOT $4 OR id >
+                 coalesce((SELECT max(id) FROM audit_log WHERE object_id = $1 AND outcome = 'ok'), 0))
+             ORDER BY id DESC LIMIT $3",
+            &[&id, &params.before, &limit, &hidden],
         )
         .await
         .map_err(db(shard))?;

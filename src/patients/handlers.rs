@@ -2,9 +2,10 @@
 //! rest), authorize for that region before touching its shard, run on that one shard with
 //! the audit line, answer with `X-Hmis-Region` and the record's `region`.
 
+use super::access::reach;
 use super::http::{
-    REGION_HEADER, authorize, db, idempotency_key, if_match, live, locate, patient_response,
-    region_value, sees_identity,
+    REGION_HEADER, authorize, db, idempotency_key, if_match, live, patient_response, region_value,
+    sees_identity,
 };
 use super::model::{PatientRow, routing_record};
 use super::repo::{self, Inserted};
@@ -79,8 +80,10 @@ pub async fn create(
     }
 }
 
-/// Reads one patient. Asks exactly one region, the one inside the ID, and only if the
-/// reader may read that region: otherwise 403, whether or not the record exists.
+/// Reads one patient. Asks exactly one region, the one inside the ID (or the one the
+/// patient moved to), and only if the reader may read the region the ID names: otherwise
+/// 403, whether or not the record exists. A patient who moved to a region the reader may
+/// not read is 404, as an ID that never existed (see `access`).
 #[utoipa::path(get, path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path, description = "patient ID")),
     responses((status = 200, body = super::Patient, headers(("ETag"), ("X-Hmis-Region"))),
@@ -90,9 +93,9 @@ pub async fn get(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shard, id) = locate(&app, &id)?;
-    authorize(&app, &actor, shard.name(), PATIENT, "read", Some(id)).await?;
-    let row = shard.read(|conn| Box::pin(repo::get(conn, id))).await?;
+    let at = reach(&app, &actor, &id, PATIENT, "read").await?;
+    let (shard, id) = (at.shard, at.id);
+    let row = at.found(shard.read(|conn| Box::pin(repo::get(conn, id))).await?);
     let line = actor.line(&app, shard.name(), "read").await;
     let outcome = if row.is_some() { "ok" } else { "not_found" };
     // No answer before its audit line is written.
@@ -119,8 +122,8 @@ pub async fn update(
     headers: HeaderMap,
     ApiJson(patch): ApiJson<PatientInput>,
 ) -> Result<Response, ApiError> {
-    let (shard, id) = locate(&app, &id)?;
-    authorize(&app, &actor, shard.name(), PATIENT, "update", Some(id)).await?;
+    let at = reach(&app, &actor, &id, PATIENT, "update").await?;
+    let (shard, id) = (at.shard, at.id);
     if patch.not_duplicate_of.is_some() {
         return Err(ApiError::field(
             "not_duplicate_of",
@@ -131,7 +134,7 @@ pub async fn update(
     let line = actor.line(&app, shard.name(), "update").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let current = live(repo::lock(&tx, id).await.map_err(db(shard))?, id)?;
+    let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
     if let Some(survivor) = current.merged_into {
         return Err(crate::observations::merged(id, survivor));
     }
@@ -173,13 +176,13 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (shard, id) = locate(&app, &id)?;
-    authorize(&app, &actor, shard.name(), PATIENT, "delete", Some(id)).await?;
+    let at = reach(&app, &actor, &id, PATIENT, "delete").await?;
+    let (shard, id) = (at.shard, at.id);
     let expected = if_match(&headers)?;
     let line = actor.line(&app, shard.name(), "delete").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let current = live(repo::lock(&tx, id).await.map_err(db(shard))?, id)?;
+    let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
     if current.transfer_id.is_some() {
         return Err(crate::observations::moving(id));
     }

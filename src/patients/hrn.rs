@@ -1,8 +1,12 @@
 //! `GET /api/v1/patients?hrn=...`: a patient by health record number. The number names its
 //! region in its first two digits, so exactly one shard is asked, whatever region the
-//! clerk works in; the check digit catches a mistyped or swapped digit before any.
+//! clerk works in; the check digit catches a mistyped or swapped digit before any. A number
+//! is an identity: readers who may not see who patients are (planners) may not look one
+//! up. A moved patient's number answers like one never given out to a reader who may read
+//! the region it names but not the one the patient moved to (see `access`).
 
-use super::http::{REGION_HEADER, authorize, region_value, sees_identity};
+use super::access::choose;
+use super::http::{REGION_HEADER, region_value, sees_identity};
 use super::model::{COLUMNS, PatientPage, PatientRow};
 use crate::app::App;
 use crate::audit::Actor;
@@ -31,21 +35,29 @@ pub async fn find(
         .parse()
         .map_err(|e: crate::domain::hrn::HrnError| ApiError::field("hrn", e.to_string()))?;
     let text = hrn.to_string();
+    let code = u16::from(hrn.region_code());
+    let named = app.shards.by_code(code).ok_or_else(|| {
+        ApiError::field(
+            "hrn",
+            format!("no region has code {code:02}: check the number"),
+        )
+    })?;
+    record_route(named.name(), None);
     let moved = app.forwarding.region_of_hrn(&text);
-    let shard = moved
-        .and_then(|r| app.shards.get(&r))
-        .or_else(|| app.shards.by_code(u16::from(hrn.region_code())))
-        .ok_or_else(|| {
-            ApiError::field(
+    let current = moved.and_then(|r| app.shards.get(&r)).unwrap_or(named);
+    let mut shard = choose(app, actor, named, current, PATIENT, "read", None).await?;
+    if !sees_identity(app, actor, shard.name()).await {
+        if shard.name() == named.name() || !sees_identity(app, actor, named.name()).await {
+            // A number names one person: looking it up is identifying them.
+            return Err(ApiError::forbidden_field(
                 "hrn",
-                format!(
-                    "no region has code {:02}: check the number",
-                    hrn.region_code()
-                ),
-            )
-        })?;
-    record_route(shard.name(), None);
-    authorize(app, actor, shard.name(), PATIENT, "read", None).await?;
+                "you may not see who patients are, so you may not look them up by number",
+            ));
+        }
+        // Moved where she may read but not identify: as a number never given out.
+        shard = named;
+    }
+    let hidden = shard.name() != current.name();
     let row = shard
         .read(|c| {
             let text = text.clone();
@@ -55,7 +67,8 @@ pub async fn find(
                 Ok(row.as_ref().map(PatientRow::from_row))
             })
         })
-        .await?;
+        .await?
+        .filter(|_| !hidden);
     if let Some(r) = &row {
         let line = actor.line(app, shard.name(), "search").await;
         shard.record_read(line, Some(r.id), "ok").await?;

@@ -78,16 +78,29 @@ pub async fn authorize(
     {
         return Ok(());
     }
-    let label = if kind == kinds::PATIENT {
+    audit::denied(
+        app,
+        actor.line(app, region, &label(kind, action)).await,
+        object,
+    );
+    Err(forbidden(actor, kind, action, region))
+}
+
+/// The action as a denied attempt's audit line names it.
+pub fn label(kind: &str, action: &str) -> String {
+    if kind == kinds::PATIENT {
         action.to_owned()
     } else {
         format!("{action} {kind}")
-    };
-    audit::denied(app, actor.line(app, region, &label).await, object);
-    Err(ApiError::Forbidden(format!(
+    }
+}
+
+/// The 403 of a refused action: it names the region and the action, never a record.
+pub fn forbidden(actor: &Actor, kind: &str, action: &str, region: &str) -> ApiError {
+    ApiError::Forbidden(format!(
         "{} may not {action} {kind} records in region {region}",
         actor.name()
-    )))
+    ))
 }
 
 /// Whether the actor may see who patients of `region` are (names, phone, national ID).

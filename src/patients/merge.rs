@@ -4,7 +4,8 @@
 //! why, and who undid it. Both records must be in the same region: moving one is a
 //! transfer first.
 
-use super::http::{REGION_HEADER, authorize, db, live, locate, region_value};
+use super::access::reach;
+use super::http::{REGION_HEADER, db, live, region_value};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::authz::kinds::PATIENT;
@@ -61,8 +62,8 @@ pub async fn merge(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<MergeInput>,
 ) -> Result<Response, ApiError> {
-    let (shard, survivor) = locate(&app, &id)?;
-    authorize(&app, &actor, shard.name(), PATIENT, "merge", Some(survivor)).await?;
+    let at = reach(&app, &actor, &id, PATIENT, "merge").await?;
+    let (shard, survivor) = (at.shard, at.id);
     let reason = reason(input.reason.as_deref())?;
     let duplicate = input
         .duplicate
@@ -70,7 +71,8 @@ pub async fn merge(
     if duplicate == survivor {
         return Err(ApiError::field("duplicate", "is the record itself"));
     }
-    let other = locate(&app, &duplicate.to_string())?.0;
+    let dup = reach(&app, &actor, &duplicate.to_string(), PATIENT, "merge").await?;
+    let other = dup.shard;
     if other.name() != shard.name() {
         return Err(ApiError::Conflict(
             "different-regions",
@@ -86,8 +88,17 @@ pub async fn merge(
     let tx = conn.transaction().await.map_err(db(shard))?;
     // Locked in ID order, so that two clerks merging the same pair both ways cannot deadlock.
     let (a, b) = (survivor.min(duplicate), survivor.max(duplicate));
-    let first = live(super::repo::lock(&tx, a).await.map_err(db(shard))?, a)?;
-    let second = live(super::repo::lock(&tx, b).await.map_err(db(shard))?, b)?;
+    // Either record may be one that moved where the clerk may not merge: absent for her.
+    let seen = |row: Option<super::model::PatientRow>| {
+        let at = if row.as_ref().is_some_and(|r| r.id == survivor) {
+            at
+        } else {
+            dup
+        };
+        at.found(row)
+    };
+    let first = live(seen(super::repo::lock(&tx, a).await.map_err(db(shard))?), a)?;
+    let second = live(seen(super::repo::lock(&tx, b).await.map_err(db(shard))?), b)?;
     for row in [&first, &second] {
         if let Some(into) = row.merged_into {
             return Err(crate::observations::merged(row.id, into));
@@ -144,22 +155,14 @@ pub async fn unmerge(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<UnmergeInput>,
 ) -> Result<Response, ApiError> {
-    let (shard, duplicate) = locate(&app, &id)?;
-    authorize(
-        &app,
-        &actor,
-        shard.name(),
-        PATIENT,
-        "merge",
-        Some(duplicate),
-    )
-    .await?;
+    let at = reach(&app, &actor, &id, PATIENT, "merge").await?;
+    let (shard, duplicate) = (at.shard, at.id);
     let reason = reason(input.reason.as_deref())?;
     let line = actor.line(&app, shard.name(), "unmerge").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let row = live(
-        super::repo::lock(&tx, duplicate).await.map_err(db(shard))?,
+        at.found(super::repo::lock(&tx, duplicate).await.map_err(db(shard))?),
         duplicate,
     )?;
     let Some(survivor) = row.merged_into else {

@@ -1,6 +1,7 @@
 //! The patients resource: `/api/v1/patients`. Creates are placed by the routing rules;
 //! reads, updates and deletes by ID go to the one shard named inside the ID.
 
+pub mod access;
 mod across;
 mod audit_log;
 pub mod duplicates;

@@ -76,22 +76,27 @@ impl PatientRow {
         }
     }
 
-    /// The answer; without `identity` (planners), names, phone and national ID are left out.
+    /// The answer. Without `identity` (planners) it shows what the `planning` views show
+    /// (migrations/shard/0005_planning.sql) and nothing finer: names, phone, national ID,
+    /// health record number, exact birth date, village and facility are left out, since
+    /// together with the district and age they single out most people.
     pub fn into_api(self, region: &str, tz: chrono_tz::Tz, identity: bool) -> Patient {
         let local = |t: DateTime<Utc>| t.with_timezone(&tz).fixed_offset();
         let shown = |v: Option<String>| v.filter(|_| identity);
+        let today = Utc::now().with_timezone(&tz).date_naive();
         Patient {
             id: self.id,
-            hrn: self.hrn,
+            hrn: shown(Some(self.hrn)),
             region: region.to_owned(),
             given_name: shown(Some(self.given_name)),
             family_name: shown(Some(self.family_name)),
             sex: self.sex,
-            birth_date: self.birth_date,
+            birth_date: Some(self.birth_date).filter(|_| identity),
             birth_date_estimated: self.birth_date_estimated,
+            age_band: age_band(self.birth_date, today),
             district: self.district,
-            village: self.village,
-            facility: self.facility,
+            village: shown(self.village),
+            facility: shown(self.facility),
             phone: shown(self.phone),
             national_id: shown(self.national_id),
             version: self.version,
@@ -106,17 +111,25 @@ impl PatientRow {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Patient {
     pub id: Uuid,
-    /// Health record number: printable, with a check digit (`011-000-0123`).
-    pub hrn: String,
+    /// Health record number: printable, with a check digit (`011-000-0123`). Null, like
+    /// every field that tells who the patient is, for readers without the right to see
+    /// that (planners).
+    pub hrn: Option<String>,
     /// The region whose database holds the record.
     pub region: String,
-    /// Absent for readers without the right to see who the patient is (planners).
+    /// Null for readers without the right to see who the patient is (planners), as are
+    /// `phone`, `national_id`, `hrn`, `birth_date`, `village` and `facility`.
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub sex: String,
-    pub birth_date: NaiveDate,
+    /// Null for planners: they get `age_band`.
+    pub birth_date: Option<NaiveDate>,
     pub birth_date_estimated: bool,
+    /// Today's age in five-year bands (`00-04`, ..., `75-79`, `80+`), as the planning
+    /// views group it.
+    pub age_band: String,
     pub district: String,
+    /// Null for planners, as `facility`.
     pub village: Option<String>,
     pub facility: Option<String>,
     pub phone: Option<String>,
@@ -128,6 +141,17 @@ pub struct Patient {
     /// In the region's local time, with its offset.
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
+}
+
+/// The five-year age band of someone born on `birth` (`25-29`; `80+` from 80 on), as the
+/// `planning.patients` view computes it: zero-padded, so that bands sort as text.
+pub fn age_band(birth: NaiveDate, today: NaiveDate) -> String {
+    let years = today.years_since(birth).unwrap_or(0);
+    if years >= 80 {
+        return "80+".into();
+    }
+    let low = years / 5 * 5;
+    format!("{low:02}-{:02}", low + 4)
 }
 
 /// One page of patients, from one region or merged from several.
@@ -215,5 +239,37 @@ pub fn search_terms(q: &str, size: u32, page: u32) -> super::repo::Search {
         id: q.parse().ok(),
         limit: i64::from(size),
         offset: i64::from(size) * i64::from(page - 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_band;
+    use chrono::NaiveDate;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn age_bands_are_five_years_wide_turn_on_the_birthday_and_end_at_eighty() {
+        let today = day("2025-06-15");
+        for (birth, band) in [
+            ("2025-06-15", "00-04"),
+            ("2020-06-16", "00-04"),
+            ("2020-06-15", "05-09"),
+            ("1995-06-16", "25-29"),
+            ("1995-06-15", "30-34"),
+            ("1946-01-01", "75-79"),
+            ("1945-06-15", "80+"),
+            ("1901-01-01", "80+"),
+        ] {
+            assert_eq!(age_band(day(birth), today), band, "born {birth}");
+        }
+    }
+
+    #[test]
+    fn a_birth_date_after_today_is_in_the_first_band() {
+        assert_eq!(age_band(day("2025-06-16"), day("2025-06-15")), "00-04");
     }
 }

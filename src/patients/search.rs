@@ -24,7 +24,8 @@ pub struct SearchParams {
     /// reader may read.
     pub region: Option<String>,
     /// A name prefix (several words: each must start the given or family name), a phone
-    /// number, a national ID or a patient ID.
+    /// number, a national ID or a patient ID. Refused (403) to readers who may not see who
+    /// patients are (planners).
     pub q: Option<String>,
     /// 1-based page. Default 1.
     pub page: Option<u32>,
@@ -32,11 +33,14 @@ pub struct SearchParams {
     pub size: Option<u32>,
     /// A health record number (`011-000-0123`, dashes optional): finds the patient in
     /// the region the number names, without `region`. A record merged into another
-    /// answers with the one it was merged into.
+    /// answers with the one it was merged into. Refused (403) to readers who may not see
+    /// who patients are (planners).
     pub hrn: Option<String>,
     /// Sort keys, comma-separated, `-` for descending: `family_name`, `given_name`,
     /// `birth_date`, `created_at`, `district`, `sex`, `hrn`. Default
-    /// `family_name,given_name`; the patient ID breaks ties.
+    /// `family_name,given_name`; the patient ID breaks ties. Readers who may not see who
+    /// patients are (planners) may sort by `created_at`, `district` and `sex` only, and
+    /// get `created_at` by default.
     pub sort: Option<String>,
     /// The `next_cursor` of the previous page (instead of `page`).
     pub cursor: Option<String>,
@@ -77,6 +81,11 @@ pub async fn search(
         return super::across::list(&app, &actor, &params).await;
     }
     let shard = search_region(&app, params.region.as_deref())?;
+    if !sees_identity(&app, &actor, shard.name()).await {
+        // The one-region answer sorts by name: readers who may not see names get the
+        // list that refuses identifying searches and orders.
+        return super::across::list(&app, &actor, &params).await;
+    }
     let (page, size, q) = paging(&params)?;
     authorize(&app, &actor, shard.name(), PATIENT, "read", None).await?;
     let query = super::model::search_terms(q, size, page);
@@ -87,13 +96,10 @@ pub async fn search(
             Box::pin(async move { repo::search(conn, &query, &line).await })
         })
         .await?;
-    let (tz, identity) = (
-        shard.settings.tz(),
-        sees_identity(&app, &actor, shard.name()).await,
-    );
+    let tz = shard.settings.tz();
     let items = rows
         .into_iter()
-        .map(|r| r.into_api(shard.name(), tz, identity))
+        .map(|r| r.into_api(shard.name(), tz, true))
         .collect();
     let body = PatientPage::one_region(shard.name(), items, page, size, total);
     Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())

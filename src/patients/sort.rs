@@ -144,11 +144,15 @@ impl Sort {
         Ok(Sort { keys, spelled })
     }
 
-    /// Whether the order reveals names (refused to readers who may not see them).
-    pub fn uses_names(&self) -> bool {
-        self.keys
-            .iter()
-            .any(|(c, _)| matches!(c, Column::FamilyName | Column::GivenName))
+    /// Whether the order reveals a field that tells who patients are (names, exact birth
+    /// date, health record number): refused to readers who may not see those fields.
+    pub fn identifying(&self) -> bool {
+        self.keys.iter().any(|(c, _)| {
+            matches!(
+                c,
+                Column::FamilyName | Column::GivenName | Column::BirthDate | Column::Hrn
+            )
+        })
     }
 
     pub fn order_by(&self) -> String {
@@ -227,6 +231,22 @@ mod tests {
             s.order_by(),
             "birth_date DESC, family_name COLLATE \"C\" ASC, id ASC"
         );
+    }
+
+    #[test]
+    fn names_birth_dates_and_record_numbers_are_identifying_orders_the_rest_are_not() {
+        for key in [
+            "family_name",
+            "-given_name",
+            "birth_date",
+            "-hrn",
+            "sex,birth_date",
+        ] {
+            assert!(Sort::parse(Some(key)).unwrap().identifying(), "{key}");
+        }
+        for key in ["created_at", "-district", "sex,-created_at"] {
+            assert!(!Sort::parse(Some(key)).unwrap().identifying(), "{key}");
+        }
     }
 
     #[test]

@@ -17,7 +17,8 @@ use crate::app::{App, AppState};
 use crate::audit::Actor;
 use crate::authz::kinds::PATIENT;
 use crate::http::{ApiError, ApiJson, openapi as doc};
-use crate::patients::http::{authorize, live, locate};
+use crate::patients::access::reach;
+use crate::patients::http::{authorize, live};
 use crate::shards::Conn;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -74,8 +75,8 @@ pub async fn plan(
     id: &str,
     input: &TransferInput,
 ) -> Result<Transfer, ApiError> {
-    let (source, pid) = locate(app, id)?;
-    authorize(app, actor, source.name(), PATIENT, "transfer", Some(pid)).await?;
+    let at = reach(app, actor, id, PATIENT, "transfer").await?;
+    let (source, pid) = (at.shard, at.id);
     let (row, folded) = source
         .read(|c| {
             Box::pin(async move {
@@ -86,7 +87,7 @@ pub async fn plan(
             })
         })
         .await?;
-    let row = live(row, pid)?;
+    let row = live(at.found(row), pid)?;
     if folded.get::<_, bool>(0) {
         return Err(ApiError::Conflict(
             "has-merged-records",

@@ -17,6 +17,7 @@ mod fanout;
 mod headers;
 mod openapi_contract;
 mod placement;
+mod planner_view;
 mod planning;
 mod records;
 mod regions_down;
