@@ -5,7 +5,7 @@ use super::model::Alert;
 use super::{db, open};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
-use crate::http::{ApiError, openapi as doc};
+use crate::http::{ApiError, ApiPath, openapi as doc};
 use crate::patients::http::{REGION_HEADER, region_value};
 use axum::Json;
 use axum::extract::State;

@@ -10,7 +10,7 @@ use super::{audit_read, db, open, writable};
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
-use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use crate::patients::http::{REGION_HEADER, if_match, region_value};
 use axum::Json;
 use axum::extract::State;

@@ -235,6 +235,23 @@ async fn bad_query_parameters_and_ids_are_problems_naming_the_parameter() {
         assert_eq!(got, status, "{path}: {problem}");
         assert_eq!(problem["errors"][0]["field"], field, "{path}: {problem}");
     }
+    let id = app.create_patient(&patient("Quthing")).await["id"].clone();
+    let id = id.as_str().unwrap();
+    for (path, field) in [
+        (
+            format!("/api/v1/patients/{id}/observations/not-a-uuid"),
+            "observation_id",
+        ),
+        (
+            format!("/api/v1/patients/{id}/observations/12345"),
+            "observation_id",
+        ),
+    ] {
+        let (got, problem) = app.get_json(&path).await;
+        assert_eq!(got, 400, "{path}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{path}: {problem}");
+        assert_eq!(problem["detail"], "must be a UUID", "{path}: {problem}");
+    }
     let (status, problem) = app.get_json("/api/v1/no-such-thing").await;
     assert_eq!((status, problem["status"].as_u64()), (404, Some(404)));
 }
