@@ -64,7 +64,7 @@ pub async fn login(
         .unwrap_or("-");
     let user_id =
         check_credentials(&app, &input.username, input.password, &address, request_id).await?;
-    let db = |e: sqlx::Error| ApiError::Internal(e.into());
+    let db = ApiError::central;
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
@@ -160,7 +160,7 @@ async fn check_credentials(
     address: &str,
     request_id: &str,
 ) -> Result<uuid::Uuid, ApiError> {
-    let db = |e: sqlx::Error| ApiError::Internal(e.into());
+    let db = ApiError::central;
     let name = if super::users::valid_username(username).is_ok() {
         username
     } else {

@@ -51,6 +51,10 @@ pub enum ApiError {
          person, send their IDs in not_duplicate_of"
     )]
     PossibleDuplicates(serde_json::Value),
+    /// The central database (users, sessions) could not be reached or had no connection
+    /// free in time: 503 with Retry-After, never a 500 for what is load or an outage.
+    #[error("the user database is busy or unreachable; try again shortly")]
+    CentralUnavailable,
     #[error(transparent)]
     Shard(#[from] ShardError),
     #[error("internal error")]
@@ -94,6 +98,18 @@ impl ApiError {
         ApiError::BadRequest {
             field: Some(field.to_owned()),
             detail: detail.into(),
+        }
+    }
+
+    /// A central database error: 503 when the database is out of reach or out of free
+    /// connections (logged), else a bug (500).
+    pub fn central(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %e, "central database unavailable");
+                ApiError::CentralUnavailable
+            }
+            e => ApiError::Internal(e.into()),
         }
     }
 
@@ -141,6 +157,11 @@ impl ApiError {
                 S::SERVICE_UNAVAILABLE,
                 "region-unavailable",
                 "Region unavailable",
+            ),
+            ApiError::CentralUnavailable => (
+                S::SERVICE_UNAVAILABLE,
+                "central-unavailable",
+                "User database unavailable",
             ),
             ApiError::Shard(_) | ApiError::Internal(_) => {
                 (S::INTERNAL_SERVER_ERROR, "internal", "Internal error")
@@ -214,7 +235,7 @@ impl IntoResponse for ApiError {
         );
         let headers = response.headers_mut();
         match self {
-            ApiError::Shard(ShardError::Unavailable { .. }) => {
+            ApiError::Shard(ShardError::Unavailable { .. }) | ApiError::CentralUnavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             ApiError::TooManyAttempts { retry_after_secs } => {

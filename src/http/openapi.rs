@@ -109,7 +109,7 @@ fn description(status: u16) -> &'static str {
         429 => "Too many failed logins; Retry-After says when to try again",
         500 => "Internal error; the details are logged with the request id, never sent",
         503 => {
-            "A region needed could not answer in time; `region` names it, Retry-After says when to retry"
+            "A region needed (`region` names it), or the user database, could not answer in time; Retry-After says when to retry"
         }
         _ => "Error",
     }
@@ -166,6 +166,6 @@ problem_set! {
     Versioned = [400, 412];
     /// A change that needs `If-Match`.
     MatchRequired = [428];
-    /// Login throttling, and wrong credentials.
-    Login = [401, 429, 500];
+    /// Login throttling, wrong credentials, and a user database out of reach or busy.
+    Login = [401, 429, 500, 503];
 }

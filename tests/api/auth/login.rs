@@ -104,3 +104,42 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401_and_every_attempt
         );
     }
 }
+
+#[tokio::test]
+async fn logins_that_find_no_free_connection_to_the_user_database_get_503_with_retry_after() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.file.central.pool_size = 2;
+        s.file.server.shard_timeout_ms = 300;
+    })
+    .await;
+    add_user(&app, "nurse.busy").await;
+    // Another session holds the account's login lock: every login of it waits for the lock
+    // while holding one of hmis's two central connections.
+    let central = app.central().await;
+    let mut holder = central.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-user:nurse.busy'))")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let attempts =
+        futures_util::future::join_all((0..4).map(|_| attempt(&app, "nurse.busy", PASSWORD)));
+    // Past the pool's acquire timeout (300 ms) the lock is let go, so the logins that had a
+    // connection finish.
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        holder.rollback().await.unwrap();
+    };
+    let (answers, ()) = tokio::join!(attempts, release);
+    central.close().await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert!(!statuses.contains(&500), "{statuses:?}");
+    let busy: Vec<&Answer> = answers.iter().filter(|a| a.status == 503).collect();
+    assert!(
+        !busy.is_empty(),
+        "two connections, four waiting logins: {statuses:?}"
+    );
+    for answer in busy {
+        answer.assert_problem(503, "central-unavailable");
+        assert_eq!(answer.header("retry-after"), Some("5"));
+    }
+}
