@@ -133,16 +133,19 @@ pub async fn page<'a>(
     deadline: std::time::Duration,
     consistency: Consistency,
 ) -> Result<Page<'a>, crate::http::ApiError> {
+    // One row more than a page can use tells whether a region has more: a region with
+    // exactly a page of matches then gives no cursor to an empty page.
+    let probe = Query {
+        limit: q.limit + 1,
+        ..q.clone()
+    };
     let (answers, coverage) = fanout::ask_all(shards, deadline, consistency, |shard| {
         let position = start.positions.get(shard.name()).cloned();
-        async move { in_region(shard, q, position.as_deref()).await }
+        let probe = &probe;
+        async move { in_region(shard, probe, position.as_deref()).await }
     })
     .await?;
     let total = answers.iter().map(|(_, (_, t))| t).sum();
-    let full: Vec<bool> = answers
-        .iter()
-        .map(|(_, (rows, _))| rows.len() as i64 == q.limit)
-        .collect();
     let regions: Vec<&Shard> = answers.iter().map(|(s, _)| *s).collect();
     let lists: Vec<Vec<_>> = answers
         .into_iter()
@@ -158,8 +161,7 @@ pub async fn page<'a>(
         rows.push((regions[i], row));
     }
     let rows = rows.into_iter().skip(offset).collect();
-    let more = (0..used.len()).any(|i| used[i] < sizes[i] || full[i])
-        || !coverage.regions_failed.is_empty();
+    let more = (0..used.len()).any(|i| used[i] < sizes[i]) || !coverage.regions_failed.is_empty();
     let next = more.then(|| Cursor {
         positions,
         ..start.clone()

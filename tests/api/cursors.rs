@@ -101,3 +101,34 @@ async fn a_name_ordered_cursor_shows_no_name_and_a_tampered_or_foreign_one_is_re
         );
     }
 }
+
+#[tokio::test]
+async fn the_last_page_has_no_next_cursor_even_when_it_is_exactly_full() {
+    let app = crate::helpers::spawn_app().await;
+    for district in ["Quthing", "Quthing", "Maseru"] {
+        app.create_patient(&patient(district)).await;
+    }
+    // Three matches, pages of three: one page, nothing after it.
+    let (status, body) = app.get_json("/api/v1/patients?size=3").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 3, "{body}");
+    assert!(body.get("next_cursor").is_none_or(Value::is_null), "{body}");
+    // Pages of two: a cursor, then a last page of one without one.
+    let (_, first) = app.get_json("/api/v1/patients?size=2").await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let (status, last) = app
+        .get_json(&format!("/api/v1/patients?size=2&cursor={cursor}"))
+        .await;
+    assert_eq!(status, 200, "{last}");
+    assert_eq!(last["items"].as_array().unwrap().len(), 1, "{last}");
+    assert!(last.get("next_cursor").is_none_or(Value::is_null), "{last}");
+    // A region with exactly a page of matches (two in Quthing) has nothing after it.
+    let (_, exact) = app
+        .get_json("/api/v1/patients?region=quthing,maseru&district=Quthing&size=2")
+        .await;
+    assert_eq!(exact["items"].as_array().unwrap().len(), 2, "{exact}");
+    assert!(
+        exact.get("next_cursor").is_none_or(Value::is_null),
+        "{exact}"
+    );
+}
