@@ -6,7 +6,8 @@ mod refusals;
 use crate::helpers::{PASSWORD, TestApp, patient, spawn_app};
 use serde_json::{Value, json};
 
-async fn send(
+/// One admin request with a JSON body: its status and problem or answer.
+pub(crate) async fn send(
     app: &TestApp,
     client: &reqwest::Client,
     method: reqwest::Method,

@@ -5,26 +5,10 @@
 //! users elsewhere. And users and roles are kept apart: a user named like a role (`planner`,
 //! `system_admin`, ...) holds nothing but the roles it was given.
 
-use crate::helpers::{PASSWORD, TestApp, bearer_client, patient, spawn_app};
-use reqwest::{Client, Method};
+use crate::admin::send;
+use crate::helpers::{PASSWORD, bearer_client, patient, spawn_app};
+use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn send(
-    app: &TestApp,
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let response = client
-        .request(method, app.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// What each role may do to a user: (role, region it holds, own region user, other region
 /// user, unknown user). Allowed actions answer 204; anything else the status given.
