@@ -13,8 +13,8 @@ mod source;
 
 pub use auth::AuthSettings;
 pub use region::{RegionOverride, RegionSettings};
-pub use source::{Chosen, DEV_DIR, choose, dev_file};
 pub use secret::{DatabaseUrl, Secret};
+pub use source::{Chosen, DEV_DIR, choose, dev_file};
 
 use crate::routing::{Catalog, CatalogRegion, RuleSet, Source};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};

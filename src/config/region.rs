@@ -81,7 +81,10 @@ fn load_file(
     let text = std::fs::read_to_string(file).map_err(|e| ConfigError::io(file, e))?;
     let mut region: RegionSettings =
         toml::from_str(&text).map_err(|e| ConfigError::toml(file, &e))?;
-    if let Some(url) = overrides.get(&region.name).and_then(|o| o.database_url.clone()) {
+    if let Some(url) = overrides
+        .get(&region.name)
+        .and_then(|o| o.database_url.clone())
+    {
         region.database_url = url;
     }
     let prefix = format!(

@@ -70,7 +70,13 @@ fn a_region_database_url_is_overridden_by_its_region_variable() {
     let regions = region::load_dir(&dir, &BTreeMap::new(), &vars).unwrap();
     assert_eq!(regions[0].database_url.expose(), "postgresql://b@h2/db2");
     assert_eq!(regions[0].pool_size, 16);
-    assert!(!format!("{:?}", region::load_dir(&dir, &BTreeMap::new(), &BTreeMap::new()).unwrap()).contains("secret"));
+    assert!(
+        !format!(
+            "{:?}",
+            region::load_dir(&dir, &BTreeMap::new(), &BTreeMap::new()).unwrap()
+        )
+        .contains("secret")
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! Clusters live under `--data-dir` and are reused on the next start, on the same ports,
 //! so the URLs given to pgAdmin keep working. Ctrl-C stops everything it started.
 
-mod config_file;
+pub mod config_file;
 mod seed;
 pub mod users;
 mod vitals;
