@@ -1,6 +1,6 @@
 //! Login: a successful login answers a bearer token, a CSRF token and strict HttpOnly
-//! cookies; a wrong password and an unknown user get the same 401 (`bad-credentials`), and every attempt is
-//! in the login audit with its address and request id.
+//! cookies; a wrong password and an unknown user get the same 401 (`bad-credentials`),
+//! and every attempt is in the login audit with its address and request id.
 
 use super::{Answer, add_user, attempt, login_audit, set_cookie, token};
 use crate::helpers::{PASSWORD, spawn_app};
