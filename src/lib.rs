@@ -69,7 +69,7 @@ pub async fn launch(
 ) -> anyhow::Result<()> {
     let app = Arc::new(app::App::new(settings).await?);
     let (ready, listening) = tokio::sync::oneshot::channel();
-    tokio::spawn(auth::listener::run(Arc::downgrade(&app), ready));
+    let listener_task = tokio::spawn(auth::listener::run(Arc::downgrade(&app), ready));
     transfer::spawn_resumer(Arc::downgrade(&app));
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
@@ -80,8 +80,11 @@ pub async fn launch(
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+        .await;
+    // Its LISTEN connection would otherwise outlive the server, and `hmis dev`, stopping
+    // its clusters next, would log a clean shutdown as "lost the central database".
+    listener_task.abort();
+    Ok(served?)
 }

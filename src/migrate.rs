@@ -27,9 +27,11 @@ pub struct Outcome {
 /// `pgadmin_password`: the password for the pgAdmin roles (see [`crate::dbroles`]); None
 /// leaves existing roles as they are and makes missing ones without login.
 pub async fn migrate_all(settings: &Settings, pgadmin_password: Option<&str>) -> Vec<Outcome> {
+    let central = migrate_central(&settings.file.central.url, pgadmin_password).await;
+    let central_failed = central.is_err();
     let mut out = vec![Outcome {
         target: "central".into(),
-        result: migrate_central(&settings.file.central.url, pgadmin_password).await,
+        result: central,
     }];
     let mut failed = Vec::new();
     for region in &settings.regions {
@@ -42,10 +44,17 @@ pub async fn migrate_all(settings: &Settings, pgadmin_password: Option<&str>) ->
             result,
         });
     }
-    let federation = crate::federate::federate(settings, &failed).await;
+    // The views live in the central database: without it, federating would only wait
+    // for a pool to give up, and then report the same failure again.
+    let federation = if central_failed {
+        Err("skipped: the central database did not migrate".to_owned())
+    } else {
+        let report = crate::federate::federate(settings, &failed).await;
+        report.and_then(|report| report.check())
+    };
     out.push(Outcome {
         target: "federation".into(),
-        result: federation.and_then(|report| report.check()),
+        result: federation,
     });
     out
 }
@@ -128,13 +137,19 @@ async fn backfill_name_keys(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
     }
 }
 
+/// How long the first connection to a database may take before it counts as down.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Creates the database if it is missing, then applies the migrations.
 async fn run(migrator: &Migrator, url: &DatabaseUrl) -> Result<sqlx::PgPool, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{url}: {e}");
-    if !Postgres::database_exists(url.expose())
+    // The first contact says whether the server answers at all: its failure reads as one.
+    let unreachable = |e: &dyn std::fmt::Display| format!("cannot connect to {url}: {e}");
+    let exists = tokio::time::timeout(CONNECT_TIMEOUT, Postgres::database_exists(url.expose()))
         .await
-        .map_err(|e| fail(&e))?
-    {
+        .map_err(|_| unreachable(&format!("no answer within {CONNECT_TIMEOUT:?}")))?
+        .map_err(|e| unreachable(&e))?;
+    if !exists {
         Postgres::create_database(url.expose())
             .await
             .map_err(|e| fail(&e))?;

@@ -210,7 +210,7 @@ async fn check_credentials(
     tx.commit().await.map_err(db)?;
     match (user, outcome) {
         (Some((id, _, _)), "success") => Ok(id),
-        _ => Err(ApiError::Unauthenticated),
+        _ => Err(ApiError::BadCredentials),
     }
 }
 

@@ -1,22 +1,33 @@
 //! The command line. Each subcommand is a thin shell over the library: `serve` and `dev`
 //! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
 
+mod connect;
 mod query;
 mod rules;
 mod transfers;
 mod users;
 
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
 #[command(name = "hmis", version, about = "Regional health data router")]
 pub struct Cli {
-    /// Settings file. Default: ./hmis.toml if present, else built-in defaults.
-    #[arg(long, global = true, env = "HMIS_CONFIG")]
+    /// Settings file [env: HMIS_CONFIG]. Default: ./hmis.toml if present, else the one a
+    /// local `hmis dev` wrote (.hmis/dev/hmis.toml) if present, else built-in defaults.
+    // HMIS_CONFIG is read in `settings_file`, not by clap, so that an explicit --dev wins
+    // over the variable instead of conflicting with it.
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Use the databases of a local `hmis dev` (the hmis.toml it writes in --dev-dir).
+    #[arg(long, global = true, conflicts_with = "config")]
+    dev: bool,
+    /// The data directory of that `hmis dev` (its --data-dir); implies --dev.
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "config")]
+    dev_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,8 +88,32 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The settings file of this command (see [`config::choose`]), said on stderr when it is
+/// the one `hmis dev` wrote, since then no flag of the command named it.
+fn settings_file(cli: &Cli) -> Result<Option<PathBuf>, config::ConfigError> {
+    let config = cli
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("HMIS_CONFIG").map(PathBuf::from));
+    if let Command::Dev(_) = cli.command {
+        // `hmis dev` writes that file; it does not read it.
+        return Ok(config);
+    }
+    let dev_dir = match (&cli.dev_dir, cli.dev) {
+        (Some(dir), _) => Some(dir.as_path()),
+        (None, true) => Some(Path::new(config::DEV_DIR)),
+        (None, false) => None,
+    };
+    let chosen = config::choose(config.as_deref(), dev_dir, true)?;
+    if let (true, Some(path)) = (chosen.dev, &chosen.path) {
+        eprintln!("hmis: using {} (written by hmis dev)", path.display());
+    }
+    Ok(chosen.path)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = cli.config.as_deref();
+    let config = settings_file(&cli)?;
+    let config = config.as_deref();
     match cli.command {
         Command::Dev(args) => crate::dev::run(Settings::load(config)?, args).await,
         Command::Serve { listen } => serve(Settings::load(config)?, listen).await,
@@ -95,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn serve(settings: Settings, listen: Option<String>) -> anyhow::Result<ExitCode> {
     let addr = listen.unwrap_or_else(|| settings.file.server.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
+    warn_unreachable(&settings).await;
     tracing::info!(%addr, regions = settings.regions.len(), "serving");
     crate::launch(settings, listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -111,11 +147,33 @@ async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    if failed > 0 {
+        eprintln!("check the URLs above: {}", connect::HINT);
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `hmis serve` starts while databases are down (a region fails alone, and is used again
+/// once back), but says at once which ones, where, and what to check.
+async fn warn_unreachable(settings: &Settings) {
+    let central = (connect::CENTRAL.to_owned(), &settings.file.central.url);
+    let regions = settings
+        .regions
+        .iter()
+        .map(|r| (connect::region(&r.name), &r.database_url));
+    let checks = std::iter::once(central)
+        .chain(regions)
+        .map(|(name, url)| async move { connect::check(&name, url).await });
+    for result in futures_util::future::join_all(checks).await {
+        if let Err(e) = result {
+            tracing::warn!(database = %e.database, url = %e.url, reason = %e.reason,
+                "cannot connect; serving anyway: {}", connect::HINT);
+        }
+    }
 }
 
 async fn federate(settings: &Settings) -> anyhow::Result<ExitCode> {
@@ -151,8 +209,10 @@ pub async fn shutdown_signal() {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    // Colour codes only for a person at a terminal, not in files or journald.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

@@ -2,11 +2,22 @@
 //! finished (a region was down, hmis was stopped mid-way), and a way to finish them now
 //! rather than wait for a running hmis to retry.
 
+use super::connect;
 use crate::app::App;
 use crate::config::Settings;
 use std::process::ExitCode;
 
 pub async fn run(settings: Settings, resume: bool) -> anyhow::Result<ExitCode> {
+    connect::check(connect::CENTRAL, &settings.file.central.url).await?;
+    if resume {
+        // A region that is down leaves its transfers unfinished (listed below with their
+        // error); say which one it is before waiting on it.
+        for r in &settings.regions {
+            if let Err(e) = connect::check(&connect::region(&r.name), &r.database_url).await {
+                eprintln!("warning: {e}");
+            }
+        }
+    }
     let app = App::new(settings).await?;
     if resume {
         let left = crate::transfer::resume_all(&app).await;

@@ -66,7 +66,7 @@ pub enum PolicyCommand {
 }
 
 async fn central(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
-    Ok(sqlx::PgPool::connect(settings.file.central.url.expose()).await?)
+    super::connect::central(settings).await
 }
 
 fn regions(settings: &Settings) -> Vec<String> {

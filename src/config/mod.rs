@@ -9,10 +9,12 @@ mod auth;
 mod env;
 mod region;
 mod secret;
+mod source;
 
 pub use auth::AuthSettings;
-pub use region::RegionSettings;
+pub use region::{RegionOverride, RegionSettings};
 pub use secret::{DatabaseUrl, Secret};
+pub use source::{Chosen, DEV_DIR, choose, dev_file};
 
 use crate::routing::{Catalog, CatalogRegion, RuleSet, Source};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -36,6 +38,10 @@ pub struct FileSettings {
     pub central: CentralSettings,
     pub paths: PathSettings,
     pub auth: AuthSettings,
+    /// `[regions.<name>]`: settings of a region that win over its `regions/<name>.toml`
+    /// (the file `hmis dev` writes points every region at its local cluster this way).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: BTreeMap<String, RegionOverride>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -146,9 +152,23 @@ impl Settings {
     /// Loads `hmis.toml` (if `config` is None, `./hmis.toml` when present), then the
     /// regions and rules it points at, with `HMIS_` overrides applied.
     pub fn load(config: Option<&Path>) -> Result<Settings, ConfigError> {
-        let vars = env::hmis_vars();
-        let file = load_file_settings(config, &vars)?;
-        let regions = region::load_dir(&file.paths.regions, &vars)?;
+        Self::load_with(config, &env::hmis_vars())
+    }
+
+    /// As [`Settings::load`], blind to the process environment (for unit tests).
+    #[cfg(test)]
+    pub(crate) fn load_without_env(config: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_with(config, &BTreeMap::new())
+    }
+
+    fn load_with(
+        config: Option<&Path>,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<Settings, ConfigError> {
+        let file = load_file_settings(config, vars)?;
+        let regions = region::load_dir(&file.paths.regions, &file.regions, vars)?;
+        let named = config.unwrap_or(Path::new("hmis.toml"));
+        region::check_overrides(named, &file.regions, &regions)?;
         let rules = load_rules(&file.paths.rules, &regions)?;
         Ok(Settings {
             file,
@@ -256,7 +276,7 @@ pub fn catalog(regions: &[RegionSettings]) -> Catalog {
 /// The regions in `dir`, with `HMIS_REGION_*` overrides (for commands that need no
 /// `hmis.toml`, like `hmis rules check`).
 pub fn region_files(dir: &Path) -> Result<Vec<RegionSettings>, ConfigError> {
-    region::load_dir(dir, &env::hmis_vars())
+    region::load_dir(dir, &BTreeMap::new(), &env::hmis_vars())
 }
 
 /// The region a patient ID names, from the region code inside it.

@@ -30,6 +30,15 @@ pub struct RegionSettings {
     pub pool_size: usize,
 }
 
+/// `[regions.<name>]` in `hmis.toml`: what it may change in that region's file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionOverride {
+    /// Replaces the region file's `database_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<DatabaseUrl>,
+}
+
 fn default_time_zone() -> String {
     "Africa/Maseru".to_owned()
 }
@@ -45,9 +54,11 @@ impl RegionSettings {
     }
 }
 
-/// Loads every `*.toml` in `dir`, sorted by file name, applying `HMIS_REGION_<NAME>_*`.
+/// Loads every `*.toml` in `dir`, sorted by file name, applying `overrides` (from
+/// `hmis.toml`), then `HMIS_REGION_<NAME>_*` (the environment wins, as everywhere).
 pub fn load_dir(
     dir: &Path,
+    overrides: &BTreeMap<String, RegionOverride>,
     vars: &BTreeMap<String, String>,
 ) -> Result<Vec<RegionSettings>, ConfigError> {
     let files = super::toml_files(dir)?;
@@ -56,15 +67,26 @@ pub fn load_dir(
     }
     let regions = files
         .iter()
-        .map(|f| load_file(f, vars))
+        .map(|f| load_file(f, overrides, vars))
         .collect::<Result<Vec<_>, _>>()?;
     check_unique(dir, &regions)?;
     Ok(regions)
 }
 
-fn load_file(file: &Path, vars: &BTreeMap<String, String>) -> Result<RegionSettings, ConfigError> {
+fn load_file(
+    file: &Path,
+    overrides: &BTreeMap<String, RegionOverride>,
+    vars: &BTreeMap<String, String>,
+) -> Result<RegionSettings, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|e| ConfigError::io(file, e))?;
-    let region: RegionSettings = toml::from_str(&text).map_err(|e| ConfigError::toml(file, &e))?;
+    let mut region: RegionSettings =
+        toml::from_str(&text).map_err(|e| ConfigError::toml(file, &e))?;
+    if let Some(url) = overrides
+        .get(&region.name)
+        .and_then(|o| o.database_url.clone())
+    {
+        region.database_url = url;
+    }
     let prefix = format!(
         "HMIS_REGION_{}",
         region.name.to_uppercase().replace('-', "_")
@@ -112,6 +134,31 @@ fn validate(file: &Path, r: &RegionSettings) -> Result<(), ConfigError> {
         return fail("pool_size: must be at least 1".into());
     }
     Ok(())
+}
+
+/// A `[regions.<name>]` table for a region that has no file is a typo or a stale file:
+/// refused, like any unknown key, rather than silently ignored.
+pub fn check_overrides(
+    file: &Path,
+    overrides: &BTreeMap<String, RegionOverride>,
+    regions: &[RegionSettings],
+) -> Result<(), ConfigError> {
+    match overrides
+        .keys()
+        .find(|name| !regions.iter().any(|r| &r.name == *name))
+    {
+        None => Ok(()),
+        Some(name) => {
+            let known: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+            Err(ConfigError::new(
+                file,
+                format!(
+                    "[regions.{name}]: no region named {name} (regions: {})",
+                    known.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 fn check_unique(dir: &Path, regions: &[RegionSettings]) -> Result<(), ConfigError> {

@@ -67,10 +67,16 @@ fn a_region_database_url_is_overridden_by_its_region_variable() {
         "HMIS_REGION_QUTHING_DATABASE_URL".to_owned(),
         "postgresql://b@h2/db2".to_owned(),
     )]);
-    let regions = region::load_dir(&dir, &vars).unwrap();
+    let regions = region::load_dir(&dir, &BTreeMap::new(), &vars).unwrap();
     assert_eq!(regions[0].database_url.expose(), "postgresql://b@h2/db2");
     assert_eq!(regions[0].pool_size, 16);
-    assert!(!format!("{:?}", region::load_dir(&dir, &BTreeMap::new()).unwrap()).contains("secret"));
+    assert!(
+        !format!(
+            "{:?}",
+            region::load_dir(&dir, &BTreeMap::new(), &BTreeMap::new()).unwrap()
+        )
+        .contains("secret")
+    );
 }
 
 #[test]
@@ -87,4 +93,72 @@ fn the_throttling_window_is_in_seconds_and_a_file_in_minutes_keeps_its_meaning()
     let old = write("old-window.toml", "[auth]\nfailure_window_minutes = 20\n");
     let s = load_file_settings(Some(&old), &BTreeMap::new()).unwrap();
     assert_eq!(s.auth.failure_window_secs(), 20 * 60);
+}
+
+/// A folder with one region file, `quthing`, whose URL is `postgresql://file@h/db`.
+fn one_region(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hmis-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("quthing.toml"),
+        "name = \"quthing\"\ndisplay_name = \"Quthing\"\ncode = 1\ndistricts = [\"Quthing\"]\n\
+         database_url = \"postgresql://file@h/db\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn file_settings_of(text: &str, name: &str) -> (PathBuf, FileSettings) {
+    let path = write(name, text);
+    let file = load_file_settings(Some(&path), &BTreeMap::new()).unwrap();
+    (path, file)
+}
+
+#[test]
+fn a_regions_table_in_hmis_toml_overrides_the_region_file_and_the_environment_wins_over_both() {
+    let dir = one_region("override");
+    let (_, file) = file_settings_of(
+        "[regions.quthing]\ndatabase_url = \"postgresql://toml@h/db\"\n",
+        "override.toml",
+    );
+    let regions = region::load_dir(&dir, &file.regions, &BTreeMap::new()).unwrap();
+    assert_eq!(regions[0].database_url.expose(), "postgresql://toml@h/db");
+    let vars = BTreeMap::from([(
+        "HMIS_REGION_QUTHING_DATABASE_URL".to_owned(),
+        "postgresql://env@h/db".to_owned(),
+    )]);
+    let regions = region::load_dir(&dir, &file.regions, &vars).unwrap();
+    assert_eq!(regions[0].database_url.expose(), "postgresql://env@h/db");
+}
+
+#[test]
+fn an_unknown_key_in_a_regions_table_is_refused_naming_the_file_line_and_key() {
+    let path = write(
+        "override-typo.toml",
+        "[regions.quthing]\ndatabase_url = \"postgresql://h/db\"\ndatabse_url = \"x\"\n",
+    );
+    let e = load_file_settings(Some(&path), &BTreeMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("override-typo.toml") && e.contains("line 3") && e.contains("databse_url"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_regions_table_for_a_region_without_a_file_is_refused_naming_it_and_the_known_ones() {
+    let dir = one_region("override-unknown");
+    let (path, file) = file_settings_of(
+        "[regions.qutihng]\ndatabase_url = \"postgresql://h/db\"\n",
+        "override-unknown.toml",
+    );
+    let regions = region::load_dir(&dir, &file.regions, &BTreeMap::new()).unwrap();
+    let e = region::check_overrides(&path, &file.regions, &regions)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("override-unknown.toml") && e.contains("qutihng") && e.contains("quthing"),
+        "{e}"
+    );
 }

@@ -4,6 +4,7 @@
 //! Clusters live under `--data-dir` and are reused on the next start, on the same ports,
 //! so the URLs given to pgAdmin keep working. Ctrl-C stops everything it started.
 
+pub mod config_file;
 mod seed;
 pub mod users;
 mod vitals;
@@ -33,6 +34,7 @@ pub struct DevArgs {
 
 pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCode> {
     let clusters = start_clusters(&mut settings, &args).await?;
+    config_file::write(&settings, &args.data_dir);
     let outcome = serve(settings, &args).await;
     eprintln!("stopping the dev clusters");
     tokio::task::spawn_blocking(move || clusters.iter().try_for_each(Cluster::stop)).await??;

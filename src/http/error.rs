@@ -20,6 +20,10 @@ pub enum ApiError {
     },
     #[error("log in first: send the session cookie or an Authorization: Bearer token")]
     Unauthenticated,
+    /// A login with an unknown username, a wrong password or a disabled user: one answer
+    /// for all three, so that it tells nobody which usernames exist.
+    #[error("unknown user or wrong password")]
+    BadCredentials,
     #[error("send the X-CSRF-Token header with the token given at login")]
     Csrf,
     #[error("{0}")]
@@ -119,6 +123,7 @@ impl ApiError {
             ApiError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid fields"),
             ApiError::BadRequest { .. } => (S::BAD_REQUEST, "bad-request", "Bad request"),
             ApiError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated", "Not logged in"),
+            ApiError::BadCredentials => (S::UNAUTHORIZED, "bad-credentials", "Login failed"),
             ApiError::Csrf => (S::FORBIDDEN, "csrf", "CSRF token missing or wrong"),
             ApiError::Forbidden(_) | ApiError::ForbiddenField { .. } => {
                 (S::FORBIDDEN, "forbidden", "Forbidden")
@@ -241,7 +246,7 @@ impl IntoResponse for ApiError {
             ApiError::TooManyAttempts { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, retry_after_secs.into());
             }
-            ApiError::Unauthenticated => {
+            ApiError::Unauthenticated | ApiError::BadCredentials => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}

@@ -89,7 +89,7 @@ fn description(status: u16) -> &'static str {
             "Bad request: malformed JSON, or a path segment, query parameter or header that does not parse or is out of range; `errors` names it"
         }
         401 => {
-            "Not logged in: no session cookie or bearer token, or one that ended (at login: wrong username or password)"
+            "Not logged in: no session cookie or bearer token, or one that ended (`unauthenticated`); at login, an unknown user or a wrong password (`bad-credentials`)"
         }
         403 => {
             "Forbidden: the user may not do this (in this region), or a cookie-authenticated change without the X-CSRF-Token"

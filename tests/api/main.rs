@@ -10,6 +10,7 @@ mod authz_matrix;
 mod authz_users;
 mod bad_input;
 mod cli;
+mod cli_config;
 mod clinical;
 mod cursors;
 mod db_roles;

@@ -21,7 +21,7 @@ async fn sql_injection_attempts_in_every_string_parameter_are_harmless() {
         ("'; DROP TABLE users; --", "x"),
     ] {
         let answer = attempt(&app, username, password).await;
-        answer.assert_problem(401, "unauthenticated");
+        answer.assert_problem(401, "bad-credentials");
         note(&format!("login {username:?}"), answer.status);
     }
 

@@ -1,6 +1,6 @@
 //! Login: a successful login answers a bearer token, a CSRF token and strict HttpOnly
-//! cookies; a wrong password and an unknown user get the same 401, and every attempt is
-//! in the login audit with its address and request id.
+//! cookies; a wrong password and an unknown user get the same 401 (`bad-credentials`),
+//! and every attempt is in the login audit with its address and request id.
 
 use super::{Answer, add_user, attempt, login_audit, set_cookie, token};
 use crate::helpers::{PASSWORD, spawn_app};
@@ -72,8 +72,10 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401_and_every_attempt
     assert_eq!(good.status, 200, "{}", good.body);
     let wrong = attempt(&app, "w.user", "not-the-password").await;
     let unknown = attempt(&app, "w.nobody", PASSWORD).await;
-    wrong.assert_problem(401, "unauthenticated");
-    unknown.assert_problem(401, "unauthenticated");
+    wrong.assert_problem(401, "bad-credentials");
+    unknown.assert_problem(401, "bad-credentials");
+    // Said as what happened, to someone who is logging in: not "send a session cookie".
+    assert_eq!(wrong.body["detail"], "unknown user or wrong password");
     assert_eq!(wrong.body["detail"], unknown.body["detail"]);
     assert_eq!(wrong.body["title"], unknown.body["title"]);
     assert!(wrong.body.get("token").is_none());

@@ -153,7 +153,7 @@ async fn disabling_a_user_with_the_command_line_ends_their_sessions_in_every_pro
     for app in [&a, &b] {
         attempt(app, "d.user", PASSWORD)
             .await
-            .assert_problem(401, "unauthenticated");
+            .assert_problem(401, "bad-credentials");
         let (status, _) = app.get_json("/api/v1/auth/me").await;
         assert_eq!(status, 200, "the admin's session is not touched");
     }

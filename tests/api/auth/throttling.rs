@@ -42,7 +42,7 @@ fn retry_after(answer: &Answer) -> u64 {
 async fn fail(app: &TestApp, client: &reqwest::Client, username: &str, times: usize) {
     for i in 0..times {
         let wrong = attempt_with(client, app, username, &format!("guess-{i}")).await;
-        wrong.assert_problem(401, "unauthenticated");
+        wrong.assert_problem(401, "bad-credentials");
     }
 }
 
