@@ -13,6 +13,7 @@ mod cli;
 mod clinical;
 mod cursors;
 mod db_roles;
+mod dev_process;
 mod fanout;
 mod headers;
 mod openapi_contract;
