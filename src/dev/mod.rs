@@ -2,17 +2,23 @@
 //! binaries (one for the central database, one per region, so that a region can be
 //! stopped on its own), migrated, seeded with demo patients, and hmis serving on them.
 //! Clusters live under `--data-dir` and are reused on the next start, on the same ports,
-//! so the URLs given to pgAdmin keep working. Ctrl-C stops everything it started.
+//! so the URLs given to pgAdmin keep working. One `hmis dev` per data directory (`lock`);
+//! Ctrl-C or SIGTERM at any moment stops everything it started (`stop`, `clusters`).
 
+mod clusters;
 pub mod config_file;
+pub mod lock;
 mod seed;
+mod stop;
 pub mod users;
 mod vitals;
 
 use crate::config::{DatabaseUrl, Settings};
 use crate::pgcluster::{Cluster, ClusterOptions, PgBinaries};
+use clusters::DevClusters;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use stop::{Interrupted, Stop};
 
 /// The dev clusters' superuser and its password. Local development only: the clusters
 /// listen on 127.0.0.1 alone.
@@ -32,39 +38,93 @@ pub struct DevArgs {
     pub patients: usize,
 }
 
+/// Refuses at once what cannot work (another `hmis dev` on this data directory, a port in
+/// use), then starts the clusters and serves; whatever ends the run (Ctrl-C or SIGTERM at
+/// any moment, an error), the clusters this run started are stopped before it exits.
 pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCode> {
-    let clusters = start_clusters(&mut settings, &args).await?;
-    config_file::write(&settings, &args.data_dir);
-    let outcome = serve(settings, &args).await;
-    eprintln!("stopping the dev clusters");
-    tokio::task::spawn_blocking(move || clusters.iter().try_for_each(Cluster::stop)).await??;
-    outcome.map(|_| ExitCode::SUCCESS)
+    let stop = Stop::install()?;
+    let _lock = lock::DevLock::acquire(&args.data_dir, args.port)?;
+    let listener = bind(args.port).await?;
+    let mut clusters = DevClusters::default();
+    let outcome = async {
+        start_clusters(&mut settings, &args, &stop, &mut clusters).await?;
+        config_file::write(&settings, &args.data_dir);
+        serve(settings, &args, listener, &stop).await
+    }
+    .await;
+    let stopped = clusters.stop().await;
+    let Some(signal) = stop.requested() else {
+        return outcome.and(stopped).map(|()| ExitCode::SUCCESS);
+    };
+    // That the stop cut startup short is no news; any other error still is.
+    if let Err(e) = &outcome
+        && !e.is::<Interrupted>()
+    {
+        eprintln!("error: {e:#}");
+    }
+    stopped.map(|()| signal.exit_code())
 }
 
-async fn serve(settings: Settings, args: &DevArgs) -> anyhow::Result<()> {
-    for outcome in crate::migrate::migrate_all(&settings, Some(users::DEMO_PASSWORD)).await {
+/// Binds the HTTP port before any cluster starts, so a run that could not serve starts none.
+async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "{addr} is already in use (by another hmis dev or another program); \
+                 choose a free port with --port, e.g. `hmis dev --port {}`",
+                port.wrapping_add(1).max(1024)
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {addr}: {e}; choose another port with --port")
+        }
+    })
+}
+
+async fn serve(
+    settings: Settings,
+    args: &DevArgs,
+    listener: tokio::net::TcpListener,
+    stop: &Stop,
+) -> anyhow::Result<()> {
+    stop.unless_stopped(prepare(&settings, args)).await?;
+    print_banner(&settings, args);
+    let stop = stop.clone();
+    crate::launch(settings, listener, async move {
+        stop.wait().await;
+    })
+    .await
+}
+
+/// Migrations, demo patients and demo users.
+async fn prepare(settings: &Settings, args: &DevArgs) -> anyhow::Result<()> {
+    for outcome in crate::migrate::migrate_all(settings, Some(users::DEMO_PASSWORD)).await {
         outcome
             .result
             .map_err(|e| anyhow::anyhow!("{}: {e}", outcome.target))?;
     }
-    seed::seed_empty_regions(&settings, args.patients).await?;
+    seed::seed_empty_regions(settings, args.patients).await?;
     let central = sqlx::PgPool::connect(settings.file.central.url.expose()).await?;
     users::ensure(&central).await?;
     central.close().await;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
-    print_banner(&settings, args.port);
-    crate::launch(settings, listener, crate::cli::shutdown_signal()).await
+    Ok(())
 }
 
 /// Initializes (or reuses) and starts one cluster per region plus the central one, and
-/// points the settings at them.
-async fn start_clusters(settings: &mut Settings, args: &DevArgs) -> anyhow::Result<Vec<Cluster>> {
+/// points the settings at them. Each cluster is recorded in `clusters` as soon as it may
+/// run, and a stop request is honoured between steps: a PostgreSQL tool that runs is let
+/// finish (it does not see the terminal's Ctrl-C), so nothing starts behind our back.
+async fn start_clusters(
+    settings: &mut Settings,
+    args: &DevArgs,
+    stop: &Stop,
+    clusters: &mut DevClusters,
+) -> anyhow::Result<()> {
     let bins = tokio::task::spawn_blocking(PgBinaries::find).await??;
-    std::fs::create_dir_all(&args.data_dir)?;
     let mut names = vec!["central".to_owned()];
     names.extend(settings.regions.iter().map(|r| r.name.clone()));
-    let mut clusters = Vec::new();
     for name in names {
+        stop.check()?;
         let opts = ClusterOptions {
             data_dir: std::path::absolute(args.data_dir.join(&name))?,
             superuser: DEV_USER.into(),
@@ -74,26 +134,31 @@ async fn start_clusters(settings: &mut Settings, args: &DevArgs) -> anyhow::Resu
             extra_conf: vec![],
         };
         let bins = bins.clone();
-        let cluster = tokio::task::spawn_blocking(move || {
-            let mut c = Cluster::init(&bins, opts)?;
-            c.start()?;
-            Ok::<_, crate::pgcluster::PgError>(c)
+        let mut cluster = tokio::task::spawn_blocking(move || Cluster::init(&bins, opts)).await??;
+        stop.check()?;
+        let (cluster, started) = tokio::task::spawn_blocking(move || {
+            let started = cluster.start();
+            (cluster, started)
         })
-        .await??;
+        .await?;
+        let cluster = clusters.record(&name, cluster, started)?;
         let url = DatabaseUrl::new(cluster.url(&format!("hmis_{name}")));
         match settings.regions.iter_mut().find(|r| r.name == name) {
             Some(region) => region.database_url = url,
             None => settings.file.central.url = url,
         }
-        clusters.push(cluster);
     }
-    Ok(clusters)
+    Ok(())
 }
 
-fn print_banner(settings: &Settings, port: u16) {
+fn print_banner(settings: &Settings, args: &DevArgs) {
+    let port = args.port;
     println!("\nhmis dev is up: http://127.0.0.1:{port}/");
-    println!("  API docs:  http://127.0.0.1:{port}/api/v1/openapi.json");
-    println!("  readiness: http://127.0.0.1:{port}/readyz\n");
+    println!("  readiness: http://127.0.0.1:{port}/readyz (open to anyone)");
+    println!(
+        "  API docs:  http://127.0.0.1:{port}/api/v1/openapi.json (needs a session: log in \
+         first, as below; a browser that has not gets 401)\n"
+    );
     println!("Databases for psql or pgAdmin (local development only). Regional admins and");
     println!("planners use their own roles (first line); the second is the service's own URL:");
     let as_role = |url: &str, role: &str| {
@@ -132,5 +197,9 @@ fn print_banner(settings: &Settings, port: u16) {
         "Log in: curl -s localhost:{port}/api/v1/auth/login -H 'content-type: application/json' \\"
     );
     println!("          -d '{{\"username\": \"nurse.quthing\", \"password\": \"demo\"}}'");
+    println!(
+        "\nOther commands (hmis users list, hmis transfers, ...) find these databases in {}",
+        args.data_dir.join("hmis.toml").display()
+    );
     println!("\nCtrl-C stops hmis and the clusters.");
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::conf::{self, LOG_FILE, PidFile};
 use super::exec::{self, RunAs};
 use super::procs::{self, Postmaster};
-use super::{PgBinaries, PgError, free_port, io_at, port_is_free, setup};
+use super::{PgBinaries, PgError, Start, free_port, io_at, port_is_free, setup};
 
 /// Attempts start() makes when the port is taken meanwhile or a crashed server's children linger.
 const START_ATTEMPTS: usize = 10;
@@ -99,9 +99,10 @@ impl Cluster {
         Self::init(bins, opts)
     }
 
-    /// `pg_ctl -w start`. Adopts a server already running from this data dir; retries on a
-    /// fresh port if ours was taken meanwhile (unless the port was fixed by the caller).
-    pub fn start(&mut self) -> Result<(), PgError> {
+    /// `pg_ctl -w start`. Adopts a server already running from this data dir (and says so, so
+    /// that the caller stops only what it started); retries on a fresh port if ours was taken
+    /// meanwhile (unless the port was fixed by the caller).
+    pub fn start(&mut self) -> Result<Start, PgError> {
         match self.postmaster() {
             Postmaster::Alive(pf) => {
                 if let Some(port) = pf.port.filter(|p| *p != self.port) {
@@ -113,7 +114,7 @@ impl Cluster {
                     self.port = port;
                 }
                 tracing::info!(data_dir = %self.data_dir().display(), pid = pf.pid, "reusing running PostgreSQL");
-                return Ok(());
+                return Ok(Start::Adopted { pid: pf.pid });
             }
             Postmaster::Stale => self.clear_stale_lock()?,
             Postmaster::Gone | Postmaster::Absent => {}
@@ -128,7 +129,7 @@ impl Cluster {
             cmd.arg("-l").arg(&log).args(["-w", "-t", "30", "start"]);
             let Err(err) = exec::run(cmd, "pg_ctl start") else {
                 tracing::info!(data_dir = %self.data_dir().display(), port = self.port, "started PostgreSQL");
-                return Ok(());
+                return Ok(Start::Started);
             };
             let new_log = read_from(&log, offset);
             let retry = attempt < START_ATTEMPTS;

@@ -46,6 +46,10 @@ pub(crate) fn command(program: &Path, who: Option<RunAs>) -> Command {
     // Our cwd may be unreadable for `postgres` (e.g. /root), which initdb and postgres trip over.
     cmd.current_dir("/");
     cmd.stdin(Stdio::null());
+    // A process group of its own: a Ctrl-C in the terminal goes to hmis alone, which lets the
+    // running step finish and then stops what it started. A pg_ctl interrupted halfway would
+    // leave a server starting up (it runs in its own session) that nobody knows to stop.
+    cmd.process_group(0);
     // Fixed English messages: start() recognises port clashes by the server log's wording.
     cmd.env("LC_MESSAGES", "C").env_remove("LC_ALL");
     // A developer's shell settings would otherwise redirect pg_ctl or the server.

@@ -44,6 +44,15 @@ pub enum PgError {
     Other(String),
 }
 
+/// What `Cluster::start` did: callers that clean up stop only the servers they started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// This call ran `pg_ctl start`.
+    Started,
+    /// A server was already running from the data directory (e.g. left by a killed process).
+    Adopted { pid: u32 },
+}
+
 /// A TCP port on 127.0.0.1 that nobody listens on right now.
 ///
 /// The kernel picks it, so it never collides with clusters that are already listening; a race

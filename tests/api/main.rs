@@ -14,6 +14,7 @@ mod cli_config;
 mod clinical;
 mod cursors;
 mod db_roles;
+mod dev_process;
 mod fanout;
 mod headers;
 mod openapi_contract;
