@@ -25,7 +25,7 @@ impl DevClusters {
     ) -> Result<&Cluster, PgError> {
         match start {
             Ok(Start::Adopted { pid }) => {
-                eprintln!(
+                say!(
                     "{name}: reusing the PostgreSQL server (PID {pid}) that was already running \
                      from {}; it stays running when hmis dev exits",
                     cluster.data_dir().display()
@@ -49,7 +49,7 @@ impl DevClusters {
     pub async fn stop(self) -> anyhow::Result<()> {
         let DevClusters { started, adopted } = self;
         if !started.is_empty() {
-            eprintln!("stopping the dev clusters");
+            say!("stopping the dev clusters");
         }
         let failures = tokio::task::spawn_blocking(move || {
             started
@@ -63,7 +63,7 @@ impl DevClusters {
         })
         .await?;
         for (name, cluster, pid) in &adopted {
-            eprintln!(
+            say!(
                 "{name}: left running (PID {pid}), as it was running before this hmis dev \
                  started; stop it with `kill -INT {pid}`, or leave it for the next hmis dev \
                  on {}",

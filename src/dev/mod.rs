@@ -5,6 +5,15 @@
 //! so the URLs given to pgAdmin keep working. One `hmis dev` per data directory (`lock`);
 //! Ctrl-C or SIGTERM at any moment stops everything it started (`stop`, `clusters`).
 
+/// `eprintln!` that cannot panic: when `hmis dev 2>&1 | tee log` is stopped with Ctrl-C,
+/// `tee` dies first, and a message on the way out must not stop the clusters' shutdown.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod clusters;
 pub mod config_file;
 pub mod lock;
@@ -60,7 +69,7 @@ pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCo
     if let Err(e) = &outcome
         && !e.is::<Interrupted>()
     {
-        eprintln!("error: {e:#}");
+        say!("error: {e:#}");
     }
     stopped.map(|()| signal.exit_code())
 }

@@ -62,7 +62,7 @@ impl Stop {
                     else => return,
                 };
                 if first {
-                    eprintln!(
+                    say!(
                         "\n{}: stopping hmis dev and the clusters it started",
                         got.name()
                     );
@@ -70,7 +70,7 @@ impl Stop {
                     first = false;
                 } else {
                     // Killing us now would orphan the clusters; stopping them takes seconds.
-                    eprintln!("still stopping the clusters, a moment");
+                    say!("still stopping the clusters, a moment");
                 }
             }
         });
