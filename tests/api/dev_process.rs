@@ -5,6 +5,7 @@
 //! and reuse one initialized data directory wherever initdb is not the point.
 
 mod harness;
+mod readme;
 
 use harness::{Dev, StopServersOnDrop, free_port, postgres_under, readyz, run_to_end, scratch};
 use nix::sys::signal::Signal;
