@@ -70,11 +70,12 @@ pub async fn launch(
     let app = Arc::new(app::App::new(settings).await?);
     let (ready, listening) = tokio::sync::oneshot::channel();
     let listener_task = tokio::spawn(auth::listener::run(Arc::downgrade(&app), ready));
-    transfer::spawn_resumer(Arc::downgrade(&app));
+    let resumer = transfer::spawn_resumer(Arc::downgrade(&app));
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
-    let router = http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let router =
+        http::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Streamed answers (planners' queries) go out in several small writes; without
     // TCP_NODELAY each waits for the client's delayed ACK, about 40 ms.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -86,5 +87,9 @@ pub async fn launch(
     // Its LISTEN connection would otherwise outlive the server, and `hmis dev`, stopping
     // its clusters next, would log a clean shutdown as "lost the central database".
     listener_task.abort();
+    resumer.abort();
+    // Likewise the central pool: closed now, before whoever started the databases stops
+    // them, instead of warning about connections the database ended.
+    app.central.close().await;
     Ok(served?)
 }

@@ -140,7 +140,7 @@ pub async fn plan(
 
 /// Finishes interrupted transfers at startup and then every few seconds, so that a
 /// region that was down when a transfer stopped gets it finished once it is back.
-pub fn spawn_resumer(app: std::sync::Weak<App>) {
+pub fn spawn_resumer(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let Some(a) = app.upgrade() else { return };
@@ -148,5 +148,5 @@ pub fn spawn_resumer(app: std::sync::Weak<App>) {
             drop(a);
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }
-    });
+    })
 }

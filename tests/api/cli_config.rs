@@ -4,7 +4,7 @@
 //! what to check, within seconds; `hmis serve` logs without colour codes to a pipe, and a
 //! SIGTERM ends it without a warning.
 
-use crate::helpers::{PASSWORD, pg, project_databases};
+use crate::helpers::{PASSWORD, database_envs, pg, project_databases};
 use hmis::config::Settings;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -156,21 +156,6 @@ async fn dev_without_the_generated_file_says_where_it_looked_and_how_to_get_it()
     );
 }
 
-/// The environment that points `hmis serve` at `settings`' databases.
-fn database_envs(settings: &Settings) -> Vec<(String, String)> {
-    let mut envs = vec![(
-        "HMIS_CENTRAL_URL".to_owned(),
-        settings.file.central.url.expose().to_owned(),
-    )];
-    for r in &settings.regions {
-        envs.push((
-            format!("HMIS_REGION_{}_DATABASE_URL", r.name.to_uppercase()),
-            r.database_url.expose().to_owned(),
-        ));
-    }
-    envs
-}
-
 #[tokio::test]
 async fn a_sigtermed_serve_logs_no_warning_and_its_logs_to_a_pipe_carry_no_colour_codes() {
     let settings = databases_with_user("cfg.serve").await;
@@ -212,15 +197,7 @@ async fn a_sigtermed_serve_logs_no_warning_and_its_logs_to_a_pipe_carry_no_colou
         out.status
     );
     assert!(stderr.contains("serving"), "{stderr}");
-    assert!(
-        !stderr.contains("\x1b["),
-        "colour codes in a pipe: {stderr:?}"
-    );
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("WARN")).collect();
-    assert!(
-        warnings.is_empty(),
-        "a clean shutdown warned: {warnings:#?}"
-    );
+    assert_plain_and_quiet(&stderr);
 }
 
 /// A child `hmis` that gets SIGTERM and is waited for however the test ends, so that a
@@ -296,6 +273,13 @@ async fn hmis_dev_stopped_with_ctrl_c_stops_its_clusters_without_a_warning_and_l
     // 128 + SIGINT: stopped as asked, everything it started stopped with it.
     assert_eq!(status.code(), Some(130), "{status:?}\n{stderr}");
     assert!(stderr.contains("stopping the dev clusters"), "{stderr}");
+    assert_plain_and_quiet(&stderr);
+    // Left for the next start; meanwhile commands say that hmis dev is not running.
+    assert!(data_dir.join("hmis.toml").is_file());
+}
+
+/// Logs written to a pipe carry no colour codes, and a clean shutdown logs no warning.
+fn assert_plain_and_quiet(stderr: &str) {
     assert!(
         !stderr.contains("\x1b["),
         "colour codes in a pipe: {stderr:?}"
@@ -305,6 +289,4 @@ async fn hmis_dev_stopped_with_ctrl_c_stops_its_clusters_without_a_warning_and_l
         warnings.is_empty(),
         "a clean shutdown warned: {warnings:#?}"
     );
-    // Left for the next start; meanwhile commands say that hmis dev is not running.
-    assert!(data_dir.join("hmis.toml").is_file());
 }

@@ -26,35 +26,19 @@ fn assert_protected(response: &Response, what: &str) {
 #[tokio::test]
 async fn api_answers_and_errors_carry_every_security_header_and_are_never_stored() {
     let app = spawn_app().await;
-    let me = app
-        .client
-        .get(app.url("/api/v1/auth/me"))
-        .send()
-        .await
-        .unwrap();
+    let sent = |request: reqwest::RequestBuilder| async { request.send().await.unwrap() };
+    let me = sent(app.client.get(app.url("/api/v1/auth/me"))).await;
     assert_eq!(me.status(), 200);
-    let unauthenticated = app
-        .anon
-        .get(app.url("/api/v1/patients"))
-        .send()
-        .await
-        .unwrap();
+    let unauthenticated = sent(app.anon.get(app.url("/api/v1/patients"))).await;
     assert_eq!(unauthenticated.status(), 401);
-    let no_route = app
-        .client
-        .get(app.url("/api/v1/nowhere"))
-        .send()
-        .await
-        .unwrap();
+    let no_route = sent(app.client.get(app.url("/api/v1/nowhere"))).await;
     assert_eq!(no_route.status(), 404);
-    let refused = app
+    let not_json = app
         .client
         .post(app.url("/api/v1/patients"))
         .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+        .body("{not json");
+    let refused = sent(not_json).await;
     assert_eq!(refused.status(), 400);
     for (response, what) in [
         (&me, "an answer"),

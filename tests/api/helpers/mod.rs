@@ -291,8 +291,8 @@ pub fn patient(district: &str) -> Value {
     })
 }
 
-/// Runs the real `hmis` binary against the test's databases.
-pub async fn hmis_cli(settings: &Settings, args: &[&str]) -> std::process::Output {
+/// The environment that points the `hmis` binary at `settings`' databases.
+pub fn database_envs(settings: &Settings) -> Vec<(String, String)> {
     let mut envs = vec![(
         "HMIS_CENTRAL_URL".to_owned(),
         settings.file.central.url.expose().to_owned(),
@@ -303,6 +303,12 @@ pub async fn hmis_cli(settings: &Settings, args: &[&str]) -> std::process::Outpu
             r.database_url.expose().to_owned(),
         ));
     }
+    envs
+}
+
+/// Runs the real `hmis` binary against the test's databases.
+pub async fn hmis_cli(settings: &Settings, args: &[&str]) -> std::process::Output {
+    let envs = database_envs(settings);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
