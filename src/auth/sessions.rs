@@ -5,6 +5,7 @@
 //! an absolute limit from login, and an idle limit since the last request. The last-seen
 //! time is written back at most once a minute, off the request path.
 
+use crate::domain::notify::Note;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -193,7 +194,8 @@ impl Sessions {
         .execute(&self.pool)
         .await?;
         self.forget_session(&hex(&hash));
-        super::listener::notify(&self.pool, &format!("session:{}", hex(&hash))).await
+        let note = Note::Session { hash: hex(&hash) };
+        super::listener::notify(&self.pool, &note).await
     }
 
     /// Revokes every session of a user, everywhere (logout everywhere, disabled user).
@@ -204,18 +206,18 @@ impl Sessions {
         .bind(user_id)
         .execute(&self.pool)
         .await?;
-        self.forget_user(&user_id.to_string());
-        super::listener::notify(&self.pool, &format!("user:{user_id}")).await
+        self.forget_user(user_id);
+        super::listener::notify(&self.pool, &Note::User { user_id }).await
     }
 
     pub fn forget_session(&self, hex_hash: &str) {
         self.cache.write().retain(|k, _| hex(k) != hex_hash);
     }
 
-    pub fn forget_user(&self, user_id: &str) {
+    pub fn forget_user(&self, user_id: Uuid) {
         self.cache
             .write()
-            .retain(|_, c| c.session.user_id.to_string() != user_id);
+            .retain(|_, c| c.session.user_id != user_id);
     }
 
     pub fn forget_all(&self) {

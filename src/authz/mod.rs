@@ -151,7 +151,7 @@ impl Authz {
     /// caller's): applies them here at once and tells every other process.
     pub async fn changed(&self) -> anyhow::Result<()> {
         if let Some(pool) = &self.central {
-            crate::auth::listener::notify(pool, "policy").await?;
+            crate::auth::listener::notify(pool, &crate::domain::notify::Note::Policy).await?;
         }
         self.reload().await
     }

@@ -19,9 +19,6 @@ pub struct Forwarding {
     maps: RwLock<Maps>,
 }
 
-/// The NOTIFY payload (on `auth::listener::CHANNEL`) that makes every process reload.
-pub const RELOAD: &str = "forwarding";
-
 impl Forwarding {
     /// The region a moved patient lives in now; `None` for a patient who never moved.
     pub fn region_of(&self, id: &Uuid) -> Option<String> {
