@@ -47,7 +47,6 @@ impl Reason {
     /// resources (class 53), connection lost (08, 57 and a closed socket), or other.
     pub fn of_db(e: &tokio_postgres::Error) -> Reason {
         match e.as_db_error().map(|db| db.code()) {
-            Some(code) if *code == SqlState::QUERY_CANCELED => Reason::Timeout,
             Some(code) => Reason::of_sqlstate(code.code()),
             None if e.is_closed() => Reason::Down,
             None if std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) => {
