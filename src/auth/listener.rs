@@ -5,17 +5,18 @@
 //! reconnect every cached session and decision is dropped and the policy reloaded.
 
 use crate::app::App;
+use crate::domain::notify::{self, Note};
 use sqlx::postgres::PgListener;
 use std::sync::Weak;
 use std::time::Duration;
 
-pub const CHANNEL: &str = "hmis_auth";
+pub const CHANNEL: &str = notify::AUTH_CHANNEL;
 
-/// Sends `payload` to every process (this one included).
-pub async fn notify(pool: &sqlx::PgPool, payload: &str) -> anyhow::Result<()> {
+/// Sends `note` to every process (this one included).
+pub async fn notify(pool: &sqlx::PgPool, note: &Note) -> anyhow::Result<()> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
-        .bind(payload)
+        .bind(notify::encode(note))
         .execute(pool)
         .await?;
     Ok(())
@@ -62,14 +63,17 @@ async fn listen(
         let Some(a) = app.upgrade() else {
             return Ok(());
         };
-        match note.payload().split_once(':') {
-            Some(("session", hash)) => a.sessions.forget_session(hash),
-            Some(("user", id)) => a.sessions.forget_user(id),
-            _ if note.payload() == "policy" => a.authz.reload().await?,
-            _ if note.payload() == crate::transfer::forwarding::RELOAD => {
+        match notify::decode(note.payload()) {
+            Ok(Note::Session { hash }) => a.sessions.forget_session(&hash),
+            Ok(Note::User { user_id }) => a.sessions.forget_user(user_id),
+            Ok(Note::Policy) => a.authz.reload().await?,
+            Ok(Note::Forwarding) => {
                 a.forwarding.reload(&a.central).await?;
             }
-            _ => tracing::warn!(payload = note.payload(), "unknown auth notification"),
+            Ok(other) => tracing::warn!(?other, "a shard's event on the auth channel; ignored"),
+            Err(e) => {
+                tracing::warn!(error = %e, payload = note.payload(), "unknown auth notification; ignored")
+            }
         }
     }
 }

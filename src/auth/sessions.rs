@@ -5,13 +5,14 @@
 //! an absolute limit from login, and an idle limit since the last request. The last-seen
 //! time is written back at most once a minute, off the request path.
 
+use crate::domain::notify::Note;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use parking_lot::{Mutex, RwLock};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
 /// How long sessions live.
@@ -101,7 +102,7 @@ impl Sessions {
     /// The live session of `token`, or None (unknown, revoked, expired, user disabled).
     pub async fn lookup(&self, token: &str) -> sqlx::Result<Option<Session>> {
         let hash = sha256(token);
-        let cached = self.cache.read().expect("sessions").get(&hash).cloned();
+        let cached = self.cache.read().get(&hash).cloned();
         let cached = match cached {
             Some(c) => c,
             None => match self.load(hash).await? {
@@ -111,18 +112,18 @@ impl Sessions {
         };
         let now = Utc::now();
         if now >= cached.expires_at {
-            self.cache.write().expect("sessions").remove(&hash);
+            self.cache.write().remove(&hash);
             return Ok(None);
         }
-        let locally_idle = now - cached.last_seen.lock().expect("last seen").0 >= self.limits.idle;
+        let locally_idle = now - cached.last_seen.lock().0 >= self.limits.idle;
         // Idle here may still be busy on another process: ask the database, which every
         // process updates more often than the idle limit.
         if locally_idle && !self.recently_seen(hash, now).await? {
-            self.cache.write().expect("sessions").remove(&hash);
+            self.cache.write().remove(&hash);
             return Ok(None);
         }
         let write_back = {
-            let mut seen = cached.last_seen.lock().expect("last seen");
+            let mut seen = cached.last_seen.lock();
             seen.0 = now;
             let due = now - seen.1 >= self.write_back_every();
             if due {
@@ -180,10 +181,7 @@ impl Sessions {
             expires_at,
             last_seen: Mutex::new((last_seen, last_seen)),
         });
-        self.cache
-            .write()
-            .expect("sessions")
-            .insert(hash, cached.clone());
+        self.cache.write().insert(hash, cached.clone());
         Ok(Some(cached))
     }
 
@@ -196,7 +194,8 @@ impl Sessions {
         .execute(&self.pool)
         .await?;
         self.forget_session(&hex(&hash));
-        super::listener::notify(&self.pool, &format!("session:{}", hex(&hash))).await
+        let note = Note::Session { hash: hex(&hash) };
+        super::listener::notify(&self.pool, &note).await
     }
 
     /// Revokes every session of a user, everywhere (logout everywhere, disabled user).
@@ -207,25 +206,21 @@ impl Sessions {
         .bind(user_id)
         .execute(&self.pool)
         .await?;
-        self.forget_user(&user_id.to_string());
-        super::listener::notify(&self.pool, &format!("user:{user_id}")).await
+        self.forget_user(user_id);
+        super::listener::notify(&self.pool, &Note::User { user_id }).await
     }
 
     pub fn forget_session(&self, hex_hash: &str) {
-        self.cache
-            .write()
-            .expect("sessions")
-            .retain(|k, _| hex(k) != hex_hash);
+        self.cache.write().retain(|k, _| hex(k) != hex_hash);
     }
 
-    pub fn forget_user(&self, user_id: &str) {
+    pub fn forget_user(&self, user_id: Uuid) {
         self.cache
             .write()
-            .expect("sessions")
-            .retain(|_, c| c.session.user_id.to_string() != user_id);
+            .retain(|_, c| c.session.user_id != user_id);
     }
 
     pub fn forget_all(&self) {
-        self.cache.write().expect("sessions").clear();
+        self.cache.write().clear();
     }
 }

@@ -15,8 +15,8 @@ pub mod policy;
 pub mod store;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, RbacApi};
+use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::RwLock;
 
 pub use policy::kinds;
 
@@ -118,7 +118,7 @@ impl Authz {
         rel: Relation,
     ) -> bool {
         let key = format!("{user}\0{region}\0{kind}\0{action}\0{}", rel.as_str());
-        if let Some(&d) = self.decisions.read().expect("decisions").get(&key) {
+        if let Some(&d) = self.decisions.read().get(&key) {
             return d;
         }
         let decision = self
@@ -130,7 +130,7 @@ impl Authz {
                 tracing::error!(error = %e, "policy evaluation failed; denying");
                 false
             });
-        let mut cache = self.decisions.write().expect("decisions");
+        let mut cache = self.decisions.write();
         if cache.len() >= MAX_DECISIONS {
             cache.clear();
         }
@@ -151,7 +151,7 @@ impl Authz {
     /// caller's): applies them here at once and tells every other process.
     pub async fn changed(&self) -> anyhow::Result<()> {
         if let Some(pool) = &self.central {
-            crate::auth::listener::notify(pool, "policy").await?;
+            crate::auth::listener::notify(pool, &crate::domain::notify::Note::Policy).await?;
         }
         self.reload().await
     }
@@ -177,11 +177,11 @@ impl Authz {
     /// The roles `user` holds in `region` (including every-region roles), for audit lines.
     pub async fn roles_in(&self, user: &str, region: &str) -> String {
         let key = (user.to_owned(), region.to_owned());
-        if let Some(roles) = self.roles.read().expect("roles").get(&key) {
+        if let Some(roles) = self.roles.read().get(&key) {
             return roles.clone();
         }
         let roles = self.compute_roles_in(user, region).await;
-        let mut cache = self.roles.write().expect("roles");
+        let mut cache = self.roles.write();
         if cache.len() >= MAX_DECISIONS {
             cache.clear();
         }
@@ -201,8 +201,8 @@ impl Authz {
     }
 
     fn forget(&self) {
-        self.decisions.write().expect("decisions").clear();
-        self.roles.write().expect("roles").clear();
+        self.decisions.write().clear();
+        self.roles.write().clear();
     }
 
     /// Every policy line (role, kind, action, condition), with bare role names.

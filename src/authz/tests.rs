@@ -188,3 +188,31 @@ async fn policy_lines_and_grants_speak_bare_role_names() {
         .await
     );
 }
+
+#[tokio::test]
+async fn a_panic_while_the_decision_cache_is_held_leaves_later_decisions_working() {
+    let a = std::sync::Arc::new(authz().await);
+    let held = a.clone();
+    let panicked = std::thread::spawn(move || {
+        let _cache = held.decisions.write();
+        let _roles = held.roles.write();
+        panic!("a bug while the caches are held");
+    })
+    .join();
+    assert!(panicked.is_err());
+    // std's RwLock would now be poisoned, and every request's `expect` would panic too.
+    let n = Relation::None;
+    assert!(
+        a.allowed("nurse.quthing", "quthing", "patient", "read", n)
+            .await
+    );
+    assert!(
+        !a.allowed("nurse.quthing", "maseru", "patient", "read", n)
+            .await
+    );
+    a.forget();
+    assert!(
+        a.allowed("nurse.quthing", "quthing", "patient", "read", n)
+            .await
+    );
+}

@@ -114,8 +114,11 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
         .cloned()
         .unwrap_or_default();
     for failure in &failed {
-        let (region, reason) = (&failure["region"], &failure["reason"]);
-        eprintln!("failed: {}: {}", text(region), text(reason));
+        eprintln!(
+            "failed: {}: {}",
+            text(&failure["region"]),
+            failure_line(failure)
+        );
     }
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS
@@ -276,6 +279,22 @@ fn text(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A region's failure on one line: `refused (42703): column "x" does not exist; hint: ...`,
+/// or just the reason's word when hmis tells no more.
+fn failure_line(failure: &Value) -> String {
+    let mut line = text(&failure["reason"]);
+    for (key, before, after) in [
+        ("sqlstate", " (", ")"),
+        ("message", ": ", ""),
+        ("hint", "; hint: ", ""),
+    ] {
+        if let Some(part) = failure[key].as_str() {
+            line.push_str(&format!("{before}{part}{after}"));
+        }
+    }
+    line
 }
 
 #[cfg(test)]

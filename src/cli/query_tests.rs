@@ -45,3 +45,14 @@ fn a_json_line_keeps_its_key_order() {
     let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ["region", "z", "b"]);
 }
+
+#[test]
+fn a_failure_prints_its_reason_then_sqlstate_message_and_hint_when_given() {
+    let refused = serde_json::json!({"region": "maseru", "reason": "refused", "sqlstate": "42703",
+        "message": "column \"x\" does not exist", "hint": "Perhaps y."});
+    assert_eq!(
+        failure_line(&refused),
+        "refused (42703): column \"x\" does not exist; hint: Perhaps y."
+    );
+    assert_eq!(failure_line(&serde_json::json!({"reason": "down"})), "down");
+}

@@ -5,6 +5,7 @@
 use crate::auth::{listener, users};
 use crate::authz::store;
 use crate::config::Settings;
+use crate::domain::notify::Note;
 use clap::Subcommand;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -95,7 +96,7 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
                 store::grant_line(&mut *tx, true, &username, &role, &region).await?;
             }
             tx.commit().await?;
-            listener::notify(&pool, "policy").await?;
+            listener::notify(&pool, &Note::Policy).await?;
             println!("created {username}");
         }
         UsersCommand::List => {
@@ -120,7 +121,7 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
             .bind(id)
             .execute(&pool)
             .await?;
-            listener::notify(&pool, &format!("user:{id}")).await?;
+            listener::notify(&pool, &Note::User { user_id: id }).await?;
             println!("disabled {username}; their sessions are ended");
         }
         UsersCommand::Enable { username } => {

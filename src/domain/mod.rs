@@ -6,6 +6,7 @@ pub mod duplicates;
 pub mod hrn;
 pub mod ids;
 pub mod names;
+pub mod notify;
 pub mod patient;
 pub mod text;
 

@@ -5,19 +5,22 @@
 
 pub mod cursor;
 pub mod merge;
+mod reason;
+
+pub use reason::Reason;
 
 use crate::http::ApiError;
-use crate::shards::Shard;
+use crate::shards::{Shard, ShardError};
 use futures_util::future::join_all;
 use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
 
-/// A region that did not answer, and why.
+/// A region that did not answer, and why, in the words of [`Reason`].
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Failed {
     pub region: String,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 /// What every fanned-out answer carries.
@@ -51,6 +54,8 @@ impl Consistency {
 
 /// Runs `ask` on every shard in parallel, each under `deadline`; the answers in the order
 /// of `shards`, and the coverage. Under `Strict`, any failure is a 503 naming the regions.
+/// A region's error is logged with its detail (inside the request's span, so with its
+/// request id); the answer carries only its [`Reason`].
 pub async fn ask_all<'a, T, F, Fut>(
     shards: &[&'a Shard],
     deadline: Duration,
@@ -59,14 +64,18 @@ pub async fn ask_all<'a, T, F, Fut>(
 ) -> Result<(Vec<(&'a Shard, T)>, Coverage), ApiError>
 where
     F: Fn(&'a Shard) -> Fut,
-    Fut: Future<Output = Result<T, String>>,
+    Fut: Future<Output = Result<T, ShardError>>,
 {
     let asked = join_all(shards.iter().map(|&s| {
         let fut = ask(s);
         async move {
             match tokio::time::timeout(deadline, fut).await {
-                Ok(r) => r,
-                Err(_) => Err(format!("no answer within {} ms", deadline.as_millis())),
+                Ok(Ok(t)) => Ok(t),
+                Ok(Err(e)) => Err((Reason::of(&e), e.to_string())),
+                Err(_) => Err((
+                    Reason::Timeout,
+                    format!("no answer within {} ms", deadline.as_millis()),
+                )),
             }
         }
     }))
@@ -79,8 +88,8 @@ where
                 coverage.regions_ok.push(shard.name().to_owned());
                 answers.push((shard, t));
             }
-            Err(reason) => {
-                tracing::warn!(region = shard.name(), %reason, "a region did not answer a fan-out");
+            Err((reason, detail)) => {
+                tracing::warn!(region = shard.name(), %reason, %detail, "a region did not answer a fan-out");
                 coverage.regions_failed.push(Failed {
                     region: shard.name().to_owned(),
                     reason,
@@ -94,7 +103,7 @@ where
             .iter()
             .map(|f| format!("{} ({})", f.region, f.reason))
             .collect();
-        return Err(ApiError::Shard(crate::shards::ShardError::Unavailable {
+        return Err(ApiError::Shard(ShardError::Unavailable {
             region: coverage.regions_failed[0].region.clone(),
             reason: format!(
                 "consistency=strict and these regions did not answer: {}",

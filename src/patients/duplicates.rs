@@ -74,7 +74,12 @@ pub async fn find(app: &App, actor: &Actor, p: &NewPatient, skip: &[Uuid]) -> Fo
     for (shard, result) in regions.iter().zip(asked) {
         match result {
             Ok(mut c) => found.candidates.append(&mut c),
-            Err(_) => found.unchecked.push(shard.name().to_owned()),
+            Err(e) => {
+                // The header names the region only; why it failed is for the log.
+                let reason = crate::fanout::Reason::of(&e);
+                tracing::warn!(region = shard.name(), %reason, error = %e, "duplicate check: a region did not answer");
+                found.unchecked.push(shard.name().to_owned())
+            }
         }
     }
     found.candidates.sort_by(|a, b| b.score.total_cmp(&a.score));

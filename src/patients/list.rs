@@ -9,7 +9,7 @@ use super::repo::Search;
 use super::sort::Sort;
 use crate::fanout::cursor::Cursor;
 use crate::fanout::{self, Consistency, Coverage, merge::merge};
-use crate::shards::{Conn, Shard};
+use crate::shards::{Conn, Shard, ShardError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tokio_postgres::types::ToSql;
@@ -68,7 +68,7 @@ pub async fn in_region(
     shard: &Shard,
     q: &Query,
     position: Option<&[String]>,
-) -> Result<(Vec<PatientRow>, i64), String> {
+) -> Result<(Vec<PatientRow>, i64), ShardError> {
     let (page, count) = (
         page_sql(q, position.is_some()),
         format!("SELECT count(*) FROM patients WHERE {}", matching()),
@@ -110,8 +110,7 @@ pub async fn in_region(
                 }
             })
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok((rows.iter().map(PatientRow::from_row).collect(), total))
 }
 

@@ -8,6 +8,7 @@
 //! statement timeout, after [`guard`] has refused anything but one plain query.
 
 pub mod encode;
+mod failure;
 pub mod guard;
 mod http;
 mod run;

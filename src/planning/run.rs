@@ -6,18 +6,19 @@
 //! `statement_timeout`, `ROLE <region>_planner` and `search_path = planning`, and the
 //! query, whose rows are read as a stream (`query_raw`), so that a large answer is never
 //! held in memory. A region that fails (down, timed out, refused by the database) is
-//! reported in the summary with PostgreSQL's message; rows it sent before failing stay
-//! sent, so a failed region's rows may be incomplete.
+//! reported in the summary as a [`Failure`] (PostgreSQL's message only for errors of the
+//! planner's own SQL); rows it sent before failing stay sent, so a failed region's rows
+//! may be incomplete.
 
 use super::encode::{self, Format};
+use super::failure::Failure;
 use crate::app::App;
 use crate::audit::{self, Line};
-use crate::shards::{Shard, ShardError};
+use crate::fanout::Reason;
 use futures_util::TryStreamExt;
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{Mutex, mpsc};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 /// Rows are sent in chunks of about this many bytes: one channel message and one HTTP
@@ -50,7 +51,13 @@ async fn drive(app: &App, job: &Job, out: &mpsc::Sender<Vec<u8>>) {
         let result = run_region(app, job, line, out, &header, &sent).await;
         match &result {
             Ok(rows) => tracing::info!(region = %line.region, rows, "planner query answered"),
-            Err(reason) => tracing::warn!(region = %line.region, %reason, "planner query failed"),
+            Err(f) => tracing::warn!(
+                region = %line.region,
+                request_id = %line.request_id,
+                reason = %f.reason,
+                detail = %f.detail,
+                "planner query failed"
+            ),
         }
         (line.region.as_str(), result)
     });
@@ -62,7 +69,7 @@ async fn drive(app: &App, job: &Job, out: &mpsc::Sender<Vec<u8>>) {
 
 /// The last JSON line: which regions answered, which did not and why, and how many row
 /// lines came before it (with those a failed region sent before it failed).
-fn summary(results: &[(&str, Result<u64, String>)], rows: u64) -> Vec<u8> {
+fn summary(results: &[(&str, Result<u64, Failure>)], rows: u64) -> Vec<u8> {
     let ok: Vec<&str> = results
         .iter()
         .filter(|(_, r)| r.is_ok())
@@ -71,8 +78,14 @@ fn summary(results: &[(&str, Result<u64, String>)], rows: u64) -> Vec<u8> {
     let failed: Vec<_> = results
         .iter()
         .filter_map(|(region, r)| {
-            let reason = r.as_ref().err()?;
-            Some(json!({"region": region, "reason": reason}))
+            let failure = r.as_ref().err()?;
+            let mut entry = json!({"region": region});
+            if let (Some(e), Ok(serde_json::Value::Object(f))) =
+                (entry.as_object_mut(), serde_json::to_value(failure))
+            {
+                e.extend(f);
+            }
+            Some(entry)
         })
         .collect();
     let line = json!({"_summary": {"regions_ok": ok, "regions_failed": failed, "rows": rows}});
@@ -88,47 +101,50 @@ async fn run_region(
     out: &mpsc::Sender<Vec<u8>>,
     header: &Mutex<Option<Vec<String>>>,
     sent: &AtomicU64,
-) -> Result<u64, String> {
+) -> Result<u64, Failure> {
     let shard = app
         .shards
         .get(&line.region)
-        .ok_or("not a configured region")?;
-    let fail = |e| reason(shard, e, job.timeout_ms);
+        .ok_or_else(|| Failure::bare(Reason::Error, "not a configured region"))?;
+    let own = |e| Failure::own(shard, e);
+    let fail = |e| Failure::planners(shard, e, job.timeout_ms);
     let wait = std::time::Duration::from_millis(app.settings.file.server.shard_timeout_ms);
     let _slot = match tokio::time::timeout(wait, shard.planner_slots.acquire()).await {
         Ok(Ok(permit)) => permit,
         _ => {
             let most = app.settings.file.server.planner_queries_per_region;
-            return Err(format!(
-                "busy: {most} planners' queries already run in this region; try again"
+            return Err(Failure::told(
+                Reason::Busy,
+                format!("{most} planners' queries already run in this region; try again"),
             ));
         }
     };
-    let mut conn = shard.conn().await.map_err(unavailable)?;
+    let mut conn = shard.conn().await.map_err(|e| Failure::unavailable(&e))?;
     audit::write_query(&conn, line, &job.audit_text)
         .await
-        .map_err(fail)?;
+        .map_err(own)?;
     let tx = conn
         .build_transaction()
         .read_only(true)
         .start()
         .await
-        .map_err(fail)?;
-    let role = crate::dbroles::region_planner_role(&line.region).map_err(|e| e.to_string())?;
+        .map_err(own)?;
+    let role = crate::dbroles::region_planner_role(&line.region)
+        .map_err(|e| Failure::bare(Reason::Error, e.to_string()))?;
     tx.batch_execute(&format!(
         "SET LOCAL statement_timeout = {}; SET LOCAL ROLE {}; SET LOCAL search_path = planning",
         job.timeout_ms,
         crate::dbroles::quote_ident(&role)
     ))
     .await
-    .map_err(fail)?;
+    .map_err(own)?;
     let statement = tx.prepare(&job.sql).await.map_err(fail)?;
     let names: Vec<String> = statement
         .columns()
         .iter()
         .map(|c| c.name().to_owned())
         .collect();
-    encode::check_columns(&names)?;
+    encode::check_columns(&names).map_err(|e| Failure::told(Reason::Refused, e))?;
     if job.format == Format::Csv {
         agree_on_header(header, &names, out).await?;
     }
@@ -137,8 +153,9 @@ async fn run_region(
     futures_util::pin_mut!(rows);
     let (mut chunk, mut in_chunk, mut count) = (Vec::with_capacity(CHUNK), 0, 0);
     while let Some(row) = rows.try_next().await.map_err(fail)? {
-        encode::write_row(&mut chunk, job.format, &line.region, &names, &row)
-            .map_err(|e| format!("a row could not be encoded: {e}"))?;
+        encode::write_row(&mut chunk, job.format, &line.region, &names, &row).map_err(|e| {
+            Failure::bare(Reason::Error, format!("a row could not be encoded: {e}"))
+        })?;
         (in_chunk, count) = (in_chunk + 1, count + 1);
         if chunk.len() >= CHUNK {
             send(out, std::mem::take(&mut chunk)).await?;
@@ -159,13 +176,16 @@ async fn agree_on_header(
     header: &Mutex<Option<Vec<String>>>,
     names: &[String],
     out: &mpsc::Sender<Vec<u8>>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut header = header.lock().await;
     match &*header {
-        Some(first) if first != names => Err(format!(
-            "its columns ({}) differ from the other regions' ({})",
-            names.join(", "),
-            first.join(", ")
+        Some(first) if first != names => Err(Failure::told(
+            Reason::Refused,
+            format!(
+                "its columns ({}) differ from the other regions' ({})",
+                names.join(", "),
+                first.join(", ")
+            ),
         )),
         Some(_) => Ok(()),
         None => {
@@ -178,35 +198,8 @@ async fn agree_on_header(
     }
 }
 
-async fn send(out: &mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> Result<(), String> {
+async fn send(out: &mpsc::Sender<Vec<u8>>, bytes: Vec<u8>) -> Result<(), Failure> {
     out.send(bytes)
         .await
-        .map_err(|_| "the client went away".to_owned())
-}
-
-fn unavailable(e: ShardError) -> String {
-    match e {
-        ShardError::Unavailable { reason, .. } => format!("unavailable: {reason}"),
-        other => other.to_string(),
-    }
-}
-
-/// What the planner is told. PostgreSQL's own message (and hint) for what the query did:
-/// it names columns and tables of the planning views, nothing secret. A lost connection
-/// goes through [`Shard::fail`], so that the region's idle connections are dropped too.
-fn reason(shard: &Shard, e: tokio_postgres::Error, timeout_ms: u64) -> String {
-    match e.as_db_error() {
-        Some(db) if *db.code() == SqlState::QUERY_CANCELED => {
-            format!("{} (query_timeout_ms is {timeout_ms})", db.message())
-        }
-        Some(db) if !matches!(&db.code().code()[..2], "08" | "57") => {
-            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
-            if let Some(hint) = db.hint() {
-                text.push_str("; hint: ");
-                text.push_str(hint);
-            }
-            text
-        }
-        _ => unavailable(shard.fail(e)),
-    }
+        .map_err(|_| Failure::bare(Reason::Error, "the client went away"))
 }

@@ -5,9 +5,10 @@
 //! small machine is most of what a read by ID costs. Writes keep exclusive pooled
 //! connections (`Shard::conn`), since a transaction must not share its connection.
 
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio_postgres::{Client, Statement};
 
@@ -20,14 +21,11 @@ pub struct Reader {
 impl Reader {
     /// The statement for `sql`, prepared on this connection once.
     pub async fn prepare(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
-        if let Some(stmt) = self.statements.lock().expect("statement cache").get(sql) {
+        if let Some(stmt) = self.statements.lock().get(sql) {
             return Ok(stmt.clone());
         }
         let stmt = self.client.prepare(sql).await?;
-        self.statements
-            .lock()
-            .expect("statement cache")
-            .insert(sql.to_owned(), stmt.clone());
+        self.statements.lock().insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
     }
 }
@@ -87,21 +85,20 @@ impl Readers {
             client,
             statements: Mutex::default(),
         });
-        *slot.write().expect("reader slot") = Some(reader.clone());
+        *slot.write() = Some(reader.clone());
         Ok(reader)
     }
 
     /// Forgets every shared connection (the region went away; they died with it).
     pub fn reset(&self) {
         for slot in &self.slots {
-            *slot.write().expect("reader slot") = None;
+            *slot.write() = None;
         }
     }
 }
 
 fn live(slot: &RwLock<Option<Arc<Reader>>>) -> Option<Arc<Reader>> {
     slot.read()
-        .expect("reader slot")
         .as_ref()
         .filter(|r| !r.client.is_closed())
         .cloned()

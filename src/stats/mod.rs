@@ -128,7 +128,7 @@ async fn grouped<'a, F, Fut>(
 ) -> Result<Json<Stats>, ApiError>
 where
     F: Fn(&'a Shard) -> Fut,
-    Fut: std::future::Future<Output = Result<queries::Rows, String>>,
+    Fut: std::future::Future<Output = Result<queries::Rows, crate::shards::ShardError>>,
 {
     let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
     let consistency = Consistency::parse(consistency)?;

@@ -2,7 +2,7 @@
 //! hundred rows at most), rolled up to what was asked for after the merge.
 
 use super::merge::Acc;
-use crate::shards::{Conn, Shard};
+use crate::shards::{Conn, Shard, ShardError};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ const PATIENTS: &str = "
     SELECT district, sex, age_band, count(*) FROM planning.patients
     WHERE NOT deleted AND NOT merged GROUP BY 1, 2, 3";
 
-pub async fn patients(shard: &Shard) -> Result<Rows, String> {
+pub async fn patients(shard: &Shard) -> Result<Rows, ShardError> {
     let rows = shard
         .read(|c| {
             Box::pin(async move {
@@ -22,8 +22,7 @@ pub async fn patients(shard: &Shard) -> Result<Rows, String> {
                 c.client().query(&stmt, &[]).await
             })
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -58,7 +57,7 @@ pub async fn observations(
     shard: &Shard,
     codes: &[String],
     range: (DateTime<Utc>, DateTime<Utc>),
-) -> Result<Rows, String> {
+) -> Result<Rows, ShardError> {
     let tz = shard.settings.tz().name().to_owned();
     let rows = shard
         .read(|c| {
@@ -70,8 +69,7 @@ pub async fn observations(
                     .await
             })
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(rows
         .iter()
         .map(|r| {

@@ -4,8 +4,8 @@
 //! region: one shard asked, no lookup round trip, no fan-out. Every process reloads it when
 //! told through the central database's NOTIFY (see `auth::listener`).
 
+use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::RwLock;
 use uuid::Uuid;
 
 #[derive(Default)]
@@ -19,13 +19,10 @@ pub struct Forwarding {
     maps: RwLock<Maps>,
 }
 
-/// The NOTIFY payload (on `auth::listener::CHANNEL`) that makes every process reload.
-pub const RELOAD: &str = "forwarding";
-
 impl Forwarding {
     /// The region a moved patient lives in now; `None` for a patient who never moved.
     pub fn region_of(&self, id: &Uuid) -> Option<String> {
-        let maps = self.maps.read().expect("forwarding lock");
+        let maps = self.maps.read();
         if maps.by_id.is_empty() {
             return None;
         }
@@ -33,13 +30,13 @@ impl Forwarding {
     }
 
     pub fn region_of_hrn(&self, hrn: &str) -> Option<String> {
-        let maps = self.maps.read().expect("forwarding lock");
+        let maps = self.maps.read();
         maps.by_hrn.get(hrn).cloned()
     }
 
     /// Records a move made by this process (others learn it by NOTIFY).
     pub fn set(&self, id: Uuid, hrn: &str, region: &str) {
-        let mut maps = self.maps.write().expect("forwarding lock");
+        let mut maps = self.maps.write();
         maps.by_id.insert(id, region.to_owned());
         maps.by_hrn.insert(hrn.to_owned(), region.to_owned());
     }
@@ -58,7 +55,29 @@ impl Forwarding {
             fresh.by_id.insert(id, region);
         }
         let n = fresh.by_id.len();
-        *self.maps.write().expect("forwarding lock") = fresh;
+        *self.maps.write() = fresh;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_the_map_is_held_leaves_later_reads_and_moves_working() {
+        let forwarding = std::sync::Arc::new(Forwarding::default());
+        let id = Uuid::new_v4();
+        forwarding.set(id, "QT-1", "maseru");
+        let held = forwarding.clone();
+        let panicked = std::thread::spawn(move || {
+            let _maps = held.maps.write();
+            panic!("a bug while the map is held");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert_eq!(forwarding.region_of(&id).as_deref(), Some("maseru"));
+        forwarding.set(id, "QT-1", "leribe");
+        assert_eq!(forwarding.region_of_hrn("QT-1").as_deref(), Some("leribe"));
     }
 }

@@ -1,6 +1,7 @@
 //! The transfer journal in the central database: one row per transfer and its state, the
 //! forwarding of a moved patient, and the news to every hmis process.
 
+use crate::domain::notify;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -82,8 +83,8 @@ pub async fn switch(central: &PgPool, t: &Transfer) -> Result<(), sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(crate::auth::listener::CHANNEL)
-        .bind(super::forwarding::RELOAD)
+        .bind(notify::AUTH_CHANNEL)
+        .bind(notify::encode(&notify::Note::Forwarding))
         .execute(&mut *tx)
         .await?;
     tx.commit().await

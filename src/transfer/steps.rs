@@ -15,6 +15,7 @@ use super::copy;
 use super::journal::{self, Transfer};
 use crate::app::App;
 use crate::audit::{self, Line};
+use crate::domain::notify;
 use crate::shards::{Shard, ShardError};
 
 /// Where a fault can be injected (tests): after each step, before the next.
@@ -198,17 +199,21 @@ fn system_line(t: &Transfer, region: &str, action: &str) -> Line {
 
 /// Tells whoever watches the patient (the real-time layer listens on `hmis_events`).
 async fn announce(app: &App, t: &Transfer) {
-    let payload = serde_json::json!({
-        "kind": "transfer", "patient_id": t.patient_id, "transfer_id": t.id,
-        "from_region": t.from_region, "to_region": t.to_region,
-    })
-    .to_string();
+    let payload = notify::encode(&notify::Note::Transfer {
+        patient_id: t.patient_id,
+        transfer_id: t.id,
+        from_region: t.from_region.clone(),
+        to_region: t.to_region.clone(),
+    });
     for region in [&t.from_region, &t.to_region] {
         if let Some(s) = app.shards.get(region)
             && let Ok(conn) = s.conn().await
         {
             let _ = conn
-                .execute("SELECT pg_notify('hmis_events', $1)", &[&payload])
+                .execute(
+                    "SELECT pg_notify($1, $2)",
+                    &[&notify::EVENTS_CHANNEL, &payload],
+                )
                 .await;
         }
     }

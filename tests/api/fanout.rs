@@ -6,7 +6,7 @@ use crate::helpers::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const FAMILY: &[&str] = &[
@@ -196,11 +196,10 @@ async fn a_killed_region_is_named_in_partial_answers_and_fails_strict_ones() {
     assert_eq!(status, 200, "{body}");
     assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(body["regions_failed"][0]["region"], "mafeteng", "{body}");
-    assert!(
-        !body["regions_failed"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .is_empty()
+    // One word; the pool's and PostgreSQL's text stays in the log.
+    assert_eq!(
+        body["regions_failed"][0],
+        json!({"region": "mafeteng", "reason": "down"})
     );
     assert_eq!(ids(&body).len(), 2);
     let (status, problem) = app.get_json("/api/v1/patients?consistency=strict").await;
@@ -211,7 +210,10 @@ async fn a_killed_region_is_named_in_partial_answers_and_fails_strict_ones() {
     );
     let (status, stats) = app.get_json("/api/v1/stats/patients").await;
     assert_eq!(status, 200, "{stats}");
-    assert_eq!(stats["regions_failed"][0]["region"], "mafeteng");
+    assert_eq!(
+        stats["regions_failed"][0],
+        json!({"region": "mafeteng", "reason": "down"})
+    );
     // Maseru answered with no patient; Mafeteng's one is missing, and said to be.
     assert_eq!(stats["groups"].as_array().unwrap().len(), 2, "{stats}");
     let (status, _) = app
@@ -245,13 +247,7 @@ async fn a_region_that_hangs_costs_the_deadline_and_no_more() {
     assert_eq!(status, 200, "{body}");
     assert!(took < Duration::from_millis(2500), "took {took:?}");
     assert_eq!(body["regions_failed"][0]["region"], "leribe");
-    assert!(
-        body["regions_failed"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("700 ms"),
-        "{body}"
-    );
+    assert_eq!(body["regions_failed"][0]["reason"], "timeout", "{body}");
 }
 
 #[tokio::test]

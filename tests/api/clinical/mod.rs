@@ -3,6 +3,7 @@
 
 mod history;
 mod identity;
+mod notify;
 mod report;
 mod vitals;
 

@@ -3,6 +3,7 @@
 //! `regions/` and `routing-rules/`. Tests talk to it over real HTTP and check the shards
 //! with direct SQL.
 
+pub mod logging;
 pub mod pg;
 
 use hmis::config::{self, DatabaseUrl, FileSettings, Settings};
@@ -114,6 +115,7 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
 }
 
 async fn serve(settings: Settings) -> TestApp {
+    logging::init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -180,8 +180,9 @@ async fn a_query_that_runs_too_long_is_stopped_and_reported_as_each_regions_fail
     assert_eq!(answer.status, 200);
     let failures = answer.failures();
     assert_eq!(failures.len(), 4, "{}", answer.text);
-    for (region, reason) in failures {
-        assert!(reason.contains("statement timeout"), "{region}: {reason}");
+    for (region, failure) in failures {
+        assert_eq!(failure["reason"], "timeout", "{region}: {failure}");
+        assert_eq!(failure["sqlstate"], Value::Null, "{region}: {failure}");
     }
     // The connections are usable again at once.
     let quick = ask_sql(&app, &planner, "SELECT 1 AS one").await;
@@ -204,13 +205,15 @@ async fn planners_queries_beyond_the_regions_limit_are_reported_busy_and_leave_c
         tokio::time::sleep(Duration::from_millis(100)).await;
         ask(&app, &planner, quick).await
     });
-    assert!(
-        first.failures()["quthing"].contains("statement timeout"),
+    assert_eq!(
+        first.failures()["quthing"]["reason"],
+        "timeout",
         "{}",
         first.text
     );
-    assert!(
-        second.failures()["quthing"].contains("busy"),
+    assert_eq!(
+        second.failures()["quthing"]["reason"],
+        "busy",
         "{}",
         second.text
     );
@@ -222,4 +225,35 @@ async fn planners_queries_beyond_the_regions_limit_are_reported_busy_and_leave_c
     )
     .await;
     assert_eq!(again.rows().len(), 1, "{}", again.text);
+}
+
+#[tokio::test]
+async fn a_region_that_is_down_is_reported_down_with_none_of_the_connection_errors_text() {
+    // Nothing listens on this port: connecting fails with the OS's and the pool's words.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(|s| {
+        let r = s.regions.iter_mut().find(|r| r.name == "leribe").unwrap();
+        r.database_url = hmis::config::DatabaseUrl::new(format!(
+            "postgresql://hmis:secret@127.0.0.1:{port}/nothing"
+        ));
+    })
+    .await;
+    let planner = app.user("p.down", "planner", "*").await;
+    let answer = ask(
+        &app,
+        &planner,
+        json!({"sql": "SELECT 1 AS one", "regions": ["quthing", "leribe"]}),
+    )
+    .await;
+    assert_eq!(answer.rows().len(), 1, "{}", answer.text);
+    assert_eq!(
+        answer.failures()["leribe"],
+        json!({"region": "leribe", "reason": "down"}),
+        "{}",
+        answer.text
+    );
 }

@@ -95,7 +95,9 @@ async fn hmis_query_exits_2_naming_failed_regions_and_1_when_hmis_refuses() {
     let errors = stderr(&failed);
     for region in ["quthing", "maseru", "mafeteng", "leribe"] {
         assert!(
-            errors.contains(&format!("failed: {region}: column")),
+            errors.contains(&format!(
+                "failed: {region}: refused (42703): column \"given_name\" does not exist"
+            )),
             "{errors}"
         );
     }

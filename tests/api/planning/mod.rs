@@ -43,17 +43,15 @@ impl Answer {
         self.lines().pop().expect("a summary line")["_summary"].clone()
     }
 
-    /// Region to reason, for every region that failed.
-    pub fn failures(&self) -> BTreeMap<String, String> {
+    /// Region to its failure (`reason`, and `sqlstate`, `message`, `hint` when told),
+    /// for every region that failed.
+    pub fn failures(&self) -> BTreeMap<String, Value> {
         let summary = self.summary();
         summary["regions_failed"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| {
-                let reason = f["reason"].as_str().unwrap().to_owned();
-                (f["region"].as_str().unwrap().to_owned(), reason)
-            })
+            .map(|f| (f["region"].as_str().unwrap().to_owned(), f.clone()))
             .collect()
     }
 
