@@ -103,13 +103,10 @@ where
             .iter()
             .map(|f| format!("{} ({})", f.region, f.reason))
             .collect();
-        return Err(ApiError::Shard(ShardError::Unavailable {
-            region: coverage.regions_failed[0].region.clone(),
-            reason: format!(
-                "consistency=strict and these regions did not answer: {}",
-                names.join(", ")
-            ),
-        }));
+        return Err(ApiError::RegionsFailed {
+            first: coverage.regions_failed[0].region.clone(),
+            failed: names.join(", "),
+        });
     }
     Ok((answers, coverage))
 }

@@ -59,6 +59,9 @@ pub enum ApiError {
     /// free in time: 503 with Retry-After, never a 500 for what is load or an outage.
     #[error("the user database is busy or unreachable; try again shortly")]
     CentralUnavailable,
+    /// `consistency=strict` and these regions (with their reason words) did not answer.
+    #[error("consistency=strict and these regions did not answer: {failed}")]
+    RegionsFailed { first: String, failed: String },
     #[error(transparent)]
     Shard(#[from] ShardError),
     #[error("internal error")]
@@ -158,7 +161,7 @@ impl ApiError {
                 "possible-duplicates",
                 "Possibly registered already",
             ),
-            ApiError::Shard(ShardError::Unavailable { .. }) => (
+            ApiError::Shard(ShardError::Unavailable { .. }) | ApiError::RegionsFailed { .. } => (
                 S::SERVICE_UNAVAILABLE,
                 "region-unavailable",
                 "Region unavailable",
@@ -194,12 +197,17 @@ impl ApiError {
             ApiError::Shard(ShardError::Query { region, .. }) => {
                 format!("region {region} could not answer; the error is logged")
             }
+            // The pool's or driver's own words stay in the log.
+            ApiError::Shard(ShardError::Unavailable { region, .. }) => {
+                format!("region {region} is unavailable; try again shortly")
+            }
             _ => self.to_string(),
         };
         let region = match self {
             ApiError::Shard(
                 ShardError::Unavailable { region, .. } | ShardError::Query { region, .. },
             ) => Some(region.clone()),
+            ApiError::RegionsFailed { first, .. } => Some(first.clone()),
             _ => None,
         };
         Problem {
@@ -240,7 +248,9 @@ impl IntoResponse for ApiError {
         );
         let headers = response.headers_mut();
         match self {
-            ApiError::Shard(ShardError::Unavailable { .. }) | ApiError::CentralUnavailable => {
+            ApiError::Shard(ShardError::Unavailable { .. })
+            | ApiError::RegionsFailed { .. }
+            | ApiError::CentralUnavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             ApiError::TooManyAttempts { retry_after_secs } => {

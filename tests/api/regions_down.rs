@@ -47,6 +47,11 @@ async fn a_killed_region_is_reported_and_refused_while_the_others_serve_and_it_r
     );
     let problem: serde_json::Value = response.json().await.unwrap();
     assert_eq!(problem["region"], "maseru", "{problem}");
+    // The pool's and driver's own words ("error connecting to server", ...) stay in the log.
+    assert_eq!(
+        problem["detail"], "region maseru is unavailable; try again shortly",
+        "{problem}"
+    );
     let (status, _) = app.get_json(&format!("/api/v1/patients/{maseru_id}")).await;
     assert_eq!(status, 503);
 
