@@ -4,11 +4,11 @@
 use super::ApiError;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequestParts, Path, RawPathParams};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-/// `Path<T>` with a 400 that names the parameter and the type it must have.
+/// `Path<T>` with a 400 that names the parameter and what it must be.
 pub struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
@@ -17,51 +17,27 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
-            Err(rejection) => {
-                // A tuple of parameters is rejected by position or by value; the route's
-                // raw parameters say which name that is.
-                let raw: Vec<(String, String)> = RawPathParams::from_request_parts(parts, state)
-                    .await
-                    .map(|p| {
-                        p.iter()
-                            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Err(refusal(&rejection, &raw))
-            }
+            Err(rejection) => Err(refusal(&rejection)),
         }
     }
 }
 
-fn refusal(rejection: &PathRejection, raw: &[(String, String)]) -> ApiError {
-    let named = |value: &str| {
-        raw.iter()
-            .find(|(_, v)| v == value)
-            .map(|(name, _)| name.clone())
-    };
+fn refusal(rejection: &PathRejection) -> ApiError {
     let (field, detail) = match rejection {
         PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
             ErrorKind::ParseErrorAtKey {
                 key, expected_type, ..
             } => (Some(key.clone()), must_be(expected_type)),
-            ErrorKind::ParseErrorAtIndex {
-                index,
-                expected_type,
-                ..
-            } => (
-                raw.get(*index).map(|(n, _)| n.clone()),
-                must_be(expected_type),
-            ),
-            ErrorKind::ParseError {
-                value,
-                expected_type,
-            } => (named(value), must_be(expected_type)),
-            // A type's own parser refused the value (a UUID, say); its message stays in
-            // the log, not in the answer.
+            // A type's own parser refused the value (a UUID in a tuple of parameters, say);
+            // its message stays in the log, not in the answer.
             ErrorKind::DeserializeError { key, message, .. } => {
                 tracing::debug!(parameter = %key, %message, "path parameter refused");
-                (Some(key.clone()), must_be(&rejection_type(key)))
+                let expected = if key.ends_with("_id") {
+                    "Uuid"
+                } else {
+                    "valid value"
+                };
+                (Some(key.clone()), must_be(expected))
             }
             ErrorKind::InvalidUtf8InPathParam { key } => {
                 (Some(key.clone()), "must be valid UTF-8".into())
@@ -79,17 +55,8 @@ fn refusal(rejection: &PathRejection, raw: &[(String, String)]) -> ApiError {
     ApiError::BadRequest { field, detail }
 }
 
-/// What a parameter refused by its type's parser must be: hmis's typed parameters are the
-/// IDs of observations and alerts, all UUIDs.
-fn rejection_type(key: &str) -> String {
-    if key.ends_with("_id") {
-        "Uuid".into()
-    } else {
-        "valid value".into()
-    }
-}
-
-/// `uuid::Uuid` reads better as "a UUID" than as its Rust type name.
+/// `uuid::Uuid` reads better as "a UUID" than as its Rust type name. hmis's typed path
+/// parameters (`*_id`) are all UUIDs.
 fn must_be(expected_type: &str) -> String {
     if expected_type.ends_with("Uuid") {
         "must be a UUID".into()
