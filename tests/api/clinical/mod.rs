@@ -50,3 +50,16 @@ pub async fn observations_in(app: &TestApp, region: &str) -> i64 {
     pool.close().await;
     n
 }
+
+/// A listener on `region`'s events channel, where the shards' triggers NOTIFY at commit.
+pub async fn events_of(app: &TestApp, region: &str) -> sqlx::postgres::PgListener {
+    let shard = app.shard(region).await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&shard)
+        .await
+        .unwrap();
+    listener
+        .listen(hmis::domain::notify::EVENTS_CHANNEL)
+        .await
+        .unwrap();
+    listener
+}

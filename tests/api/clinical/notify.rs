@@ -10,11 +10,7 @@ use serde_json::json;
 async fn the_alert_triggers_payload_decodes_into_an_alert_note_naming_the_reading() {
     let app = spawn_app().await;
     let p = new_patient(&app, "Mafeteng").await;
-    let shard = app.shard("mafeteng").await;
-    let mut listener = sqlx::postgres::PgListener::connect_with(&shard)
-        .await
-        .unwrap();
-    listener.listen(notify::EVENTS_CHANNEL).await.unwrap();
+    let mut listener = super::events_of(&app, "mafeteng").await;
     let id = p["id"].as_str().unwrap();
     let body = json!({"vitals": [{"code": "2708-6", "value": 85, "unit": "%"}]});
     let (status, set) = record(&app, &app.client, id, &body).await;

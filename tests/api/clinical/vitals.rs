@@ -140,11 +140,7 @@ async fn impossible_values_are_refused_naming_each_field_and_nothing_is_stored()
 async fn a_critical_value_raises_an_alert_and_notifies_the_region_once_committed() {
     let app = spawn_app().await;
     let p = new_patient(&app, "Mafeteng").await;
-    let shard = app.shard("mafeteng").await;
-    let mut listener = sqlx::postgres::PgListener::connect_with(&shard)
-        .await
-        .unwrap();
-    listener.listen("hmis_events").await.unwrap();
+    let mut listener = super::events_of(&app, "mafeteng").await;
     let id = p["id"].as_str().unwrap();
     let (status, set) = record(
         &app,
