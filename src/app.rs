@@ -22,6 +22,8 @@ pub struct App {
     pub authz: crate::authz::Authz,
     /// Patients who moved region: their ID still names the old one.
     pub forwarding: crate::transfer::Forwarding,
+    /// Seals and opens cross-region list cursors (`server.cursor_key`, else random).
+    pub cursor_key: crate::fanout::cursor::Key,
 }
 
 impl App {
@@ -51,6 +53,9 @@ impl App {
         }
         Ok(App {
             forwarding,
+            cursor_key: crate::fanout::cursor::Key::from_setting(
+                settings.file.server.cursor_key.expose(),
+            ),
             rules: settings.rules.clone(),
             sessions: crate::auth::sessions::Sessions::new(central.clone(), limits),
             authz: crate::authz::Authz::from_central(central.clone()).await,

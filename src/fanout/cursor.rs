@@ -20,7 +20,6 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 /// The format this version writes: 1 was plain base64 of the JSON, names readable.
 const VERSION: u8 = 2;
@@ -45,11 +44,12 @@ pub struct Cursor {
 pub struct Key(XChaCha20Poly1305);
 
 impl Key {
-    /// From the configured secret, or this process's random one when it is empty.
+    /// From the configured secret, or a new random one when it is empty. Derived once, by
+    /// the `App` that seals and opens this process's cursors.
     pub fn from_setting(secret: &str) -> Key {
-        static RANDOM: OnceLock<[u8; 32]> = OnceLock::new();
+        let random: [u8; 32] = rand::random();
         let material: &[u8] = if secret.is_empty() {
-            RANDOM.get_or_init(rand::random)
+            &random
         } else {
             secret.as_bytes()
         };

@@ -45,8 +45,8 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         count: false,
     };
     let digest = query.digest(q);
-    let key = Key::from_setting(app.settings.file.server.cursor_key.expose());
-    let (start, offset) = start(p, &mut query, digest, page, size, (&key, &shards))?;
+    let key = &app.cursor_key;
+    let (start, offset) = start(p, &mut query, digest, page, size, (key, &shards))?;
     let deadline = Duration::from_millis(app.settings.file.server.fanout_deadline_ms);
     let mut merged = list::page(
         &shards,
@@ -84,7 +84,7 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         next_cursor: merged
             .next
             .filter(|c| !c.positions.is_empty())
-            .map(|c| c.seal(&key)),
+            .map(|c| c.seal(key)),
         regions_ok: merged.coverage.regions_ok,
         regions_failed: merged.coverage.regions_failed,
     };
