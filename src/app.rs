@@ -1,8 +1,12 @@
-//! The state every handler shares: settings, the rule set, the shard pools and the
-//! central pool. Built once at launch; nothing in it is rebuilt per request.
+//! The state every handler shares: settings, the rule set, the shard pools, the central
+//! pool, and the infrastructure built on them (audit trail, sessions, authz, forwarding).
+//! Built once at launch; nothing in it is rebuilt per request. Only the layers above it
+//! (the HTTP vocabulary, resources, the router) see an `App`; the infrastructure below is
+//! handed the parts it uses, e.g. [`App::transfers`].
 
 use crate::config::Settings;
 use crate::domain::PatientId;
+use crate::domain::notify::Note;
 use crate::routing::RuleSet;
 use crate::shards::{Shard, Shards};
 use std::collections::BTreeMap;
@@ -18,10 +22,12 @@ pub struct App {
     pub districts: BTreeMap<String, String>,
     /// The central database; connects lazily so that hmis starts while it is down.
     pub central: sqlx::PgPool,
-    pub sessions: crate::auth::sessions::Sessions,
-    pub authz: crate::authz::Authz,
+    /// Every region's audit writer.
+    pub audit: crate::audit::Trail,
+    pub sessions: Arc<crate::auth::sessions::Sessions>,
+    pub authz: Arc<crate::authz::Authz>,
     /// Patients who moved region: their ID still names the old one.
-    pub forwarding: crate::transfer::Forwarding,
+    pub forwarding: Arc<crate::transfer::Forwarding>,
     /// Seals and opens cross-region list cursors (`server.cursor_key`, else random).
     pub cursor_key: crate::fanout::cursor::Key,
 }
@@ -46,7 +52,7 @@ impl App {
             absolute: chrono::Duration::seconds(auth.session_seconds),
             idle: chrono::Duration::seconds(auth.idle_seconds),
         };
-        let forwarding = crate::transfer::Forwarding::default();
+        let forwarding = Arc::new(crate::transfer::Forwarding::default());
         if let Err(e) = forwarding.reload(&central).await {
             // The listener reloads it once the central database answers.
             tracing::warn!(error = %e, "could not load patient forwarding yet");
@@ -57,12 +63,55 @@ impl App {
                 settings.file.server.cursor_key.expose(),
             ),
             rules: settings.rules.clone(),
-            sessions: crate::auth::sessions::Sessions::new(central.clone(), limits),
-            authz: crate::authz::Authz::from_central(central.clone()).await,
+            audit: crate::audit::Trail::new(&shards),
+            sessions: Arc::new(crate::auth::sessions::Sessions::new(
+                central.clone(),
+                limits,
+            )),
+            authz: Arc::new(crate::authz::Authz::from_central(central.clone()).await),
             settings,
             shards,
             districts,
             central,
+        })
+    }
+
+    /// What the transfer engine works with.
+    pub fn transfers(&self) -> crate::transfer::Ctx<'_> {
+        crate::transfer::Ctx {
+            shards: &self.shards,
+            central: &self.central,
+            forwarding: &self.forwarding,
+        }
+    }
+
+    /// What the central listener ([`crate::bus::listen`]) does with each note: drop the
+    /// session, user, policy or forwarding this process cached; everything on `None`.
+    pub fn refresher(&self) -> crate::bus::Refresh {
+        let (sessions, authz) = (self.sessions.clone(), self.authz.clone());
+        let (forwarding, central) = (self.forwarding.clone(), self.central.clone());
+        Box::new(move |note| {
+            let (sessions, authz) = (sessions.clone(), authz.clone());
+            let (forwarding, central) = (forwarding.clone(), central.clone());
+            Box::pin(async move {
+                match note {
+                    None => {
+                        sessions.forget_all();
+                        authz.reload().await?;
+                        forwarding.reload(&central).await?;
+                    }
+                    Some(Note::Session { hash }) => sessions.forget_session(&hash),
+                    Some(Note::User { user_id }) => sessions.forget_user(user_id),
+                    Some(Note::Policy) => authz.reload().await?,
+                    Some(Note::Forwarding) => {
+                        forwarding.reload(&central).await?;
+                    }
+                    Some(other) => {
+                        tracing::warn!(?other, "a shard's event on the auth channel; ignored")
+                    }
+                }
+                Ok(())
+            })
         })
     }
 
@@ -97,4 +146,17 @@ impl App {
             _ => None,
         }
     }
+}
+
+/// Finishes interrupted transfers at startup and then every few seconds, so that a
+/// region that was down when a transfer stopped gets it finished once it is back.
+pub fn spawn_resumer(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Some(a) = app.upgrade() else { return };
+            crate::transfer::resume_all(&a.transfers()).await;
+            drop(a);
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    })
 }

@@ -6,57 +6,93 @@
 //!
 //! # Layout
 //!
+//! Top to bottom; a module uses only modules below it (checked by
+//! `tests/api/architecture.rs`, which lists the same order).
+//!
+//! **Commands**
 //! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `federate`, `rules`,
-//!   `users`, `policy`, `query`).
-//! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
-//! - [`routing`]: the rule engine. Pure: no I/O, so it is tested without a database.
-//! - [`shards`]: a connection pool per region, health checks.
-//! - [`auth`]: users, sessions (cookie or bearer), CSRF, login throttling.
-//! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
-//! - [`admin`]: the admin API for users, roles and the policy.
-//! - [`domain`]: parsed types (patient input, IDs that carry their region, health record
-//!   numbers, name keys and duplicate scoring).
-//! - [`fanout`]: asking every region at once under a deadline; the k-way merge; cursors.
-//! - [`patients`]: the patients resource: its `router()`, handlers and SQL; health record
-//!   numbers, the duplicate check at registration, merges.
-//! - [`clinical`]: what vital signs mean (codes, units, ranges). Pure.
-//! - [`observations`]: vital signs of a patient, their history, the summary, charts, alerts.
-//! - [`http`]: the router, problem+json errors, extractors, health, OpenAPI.
-//! - [`migrate`]: the shard and central migrations compiled into the binary.
-//! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
-//! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
-//! - [`federate`]: the central database's views over every region's planning views.
-//! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
-//! - [`stats`]: statistics across regions, merged exactly.
-//! - [`transfer`]: moving a patient and all their records to another region, restartably.
+//!   `users`, `policy`, `query`, `transfers`).
 //! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
+//!
+//! **Router**
+//! - [`server`]: every resource's `router()` merged, the request layers (request id,
+//!   tracing, body limit, security headers), health, OpenAPI, the landing page.
+//!
+//! **Resources** (each exports its `router()`; none uses another)
+//! - [`login`]: log in and out, who the session is.
+//! - [`admin`]: the admin API for users, roles and the policy.
+//! - [`patients`]: registration, reads, search, merges, the audit trail, transfers.
+//! - [`observations`]: vital signs of a patient, their history, the summary, charts, alerts.
+//! - [`stats`]: statistics across regions, merged exactly.
+//! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
+//!
+//! **HTTP vocabulary**
+//! - [`records`]: the patient-record guard the resources share: locate by ID (with
+//!   forwarding), authorize without revealing moves, moving/merged conflicts, headers.
+//! - [`http`]: `ApiError` and problem+json, the extractors (`ApiJson`, `ApiQuery`,
+//!   `ApiPath`, `Subject`, `Actor`), shared OpenAPI pieces, `record_route`.
+//!
+//! **State**
+//! - [`app`]: `App`, built from the infrastructure; hands each part only what it uses.
+//!
+//! **Infrastructure** (takes handles, never the `App`)
+//! - [`transfer`]: the engine moving a patient between regions, journaled and restartable.
+//! - [`migrate`]: the shard and central migrations compiled into the binary.
+//! - [`federate`]: the central database's views over every region's planning views.
+//! - [`fanout`]: asking every region at once under a deadline; the k-way merge; cursors.
+//! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
+//! - [`auth`]: users, passwords, sessions, login throttling.
+//! - [`bus`]: NOTIFY/LISTEN on the central database, so every process drops stale caches.
+//! - [`audit`]: the audit trail of patient records, group-committed per region.
+//! - [`shards`]: a connection pool per region, shared read connections, health checks.
+//! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
+//! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
+//!
+//! **Pure** (no I/O; tested without a database)
+//! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
+//! - [`clinical`]: what vital signs mean (codes, units, ranges).
+//! - [`routing`]: the rule engine.
+//! - [`domain`]: parsed types (patient input, IDs that carry their region, health record
+//!   numbers, name keys and duplicate scoring, the notification vocabulary).
 //!
 //! [`launch`] is the one entry point that `serve`, `dev` and the tests share.
 #![forbid(unsafe_code)]
 
-pub mod admin;
-pub mod app;
-pub mod audit;
-pub mod auth;
-pub mod authz;
-pub mod cli;
+// Bottom to top (see `# Layout`): pure, infrastructure, state, HTTP vocabulary,
+// resources, router, commands.
+pub mod domain;
+pub mod routing;
 pub mod clinical;
 pub mod config;
+
 pub mod dbroles;
-pub mod dev;
-pub mod domain;
+pub mod pgcluster;
+pub mod shards;
+pub mod audit;
+pub mod bus;
+pub mod auth;
+pub mod authz;
 pub mod fanout;
 pub mod federate;
-pub mod http;
 pub mod migrate;
+pub mod transfer;
+
+pub mod app;
+
+pub mod http;
+pub mod records;
+
+pub mod admin;
+pub mod login;
 pub mod observations;
 pub mod patients;
-pub mod pgcluster;
 pub mod planning;
-pub mod routing;
-pub mod shards;
 pub mod stats;
-pub mod transfer;
+
+pub mod server;
+
+pub mod dev;
+pub mod cli;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -69,13 +105,13 @@ pub async fn launch(
 ) -> anyhow::Result<()> {
     let app = Arc::new(app::App::new(settings).await?);
     let (ready, listening) = tokio::sync::oneshot::channel();
-    let listener_task = tokio::spawn(auth::listener::run(Arc::downgrade(&app), ready));
-    let resumer = transfer::spawn_resumer(Arc::downgrade(&app));
+    let listener_task = tokio::spawn(bus::listen(app.central.clone(), app.refresher(), ready));
+    let resumer = app::spawn_resumer(Arc::downgrade(&app));
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
     let router =
-        http::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        server::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Streamed answers (planners' queries) go out in several small writes; without
     // TCP_NODELAY each waits for the client's delayed ACK, about 40 ms.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {

@@ -7,9 +7,10 @@
 use super::grants::{is_system_admin, last_system_admin};
 use super::{internal, require_all_of, visible};
 use crate::app::App;
-use crate::auth::{Subject, users};
+use crate::auth::users;
 use crate::authz::store;
 use crate::http::ApiError;
+use crate::http::Subject;
 use axum::http::StatusCode;
 
 /// Disables (`disabled` true) or enables `username`; disabling ends their sessions in every

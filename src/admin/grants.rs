@@ -6,10 +6,10 @@
 
 use super::{internal, require_users, visible};
 use crate::app::App;
-use crate::auth::Subject;
 use crate::authz::{Grant, store};
 use crate::domain::FieldError;
 use crate::http::ApiError;
+use crate::http::Subject;
 use axum::http::StatusCode;
 
 /// What is wrong with a grant, per field (`{prefix}role`, `{prefix}region`).

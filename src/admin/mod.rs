@@ -12,9 +12,9 @@ mod policies;
 mod users;
 
 use crate::app::{App, AppState};
-use crate::auth::Subject;
 use crate::authz::{Grant, Relation, kinds};
 use crate::http::ApiError;
+use crate::http::Subject;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

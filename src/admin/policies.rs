@@ -4,8 +4,8 @@
 
 use super::{internal, require};
 use crate::app::AppState;
-use crate::auth::Subject;
 use crate::authz::{kinds, store};
+use crate::http::Subject;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::State;

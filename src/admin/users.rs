@@ -2,10 +2,10 @@
 
 use super::{accounts, grants, internal, require_some_users, require_users};
 use crate::app::AppState;
-use crate::auth::Subject;
 use crate::auth::users::{self, CreateError};
 use crate::authz::{Grant, store};
 use crate::domain::FieldError;
+use crate::http::Subject;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::{Path, State};

@@ -5,59 +5,58 @@
 //! the answer has gone out, so that a 403 neither waits for the patient's region nor
 //! reveals whether it answered.
 
-use crate::app::App;
-use crate::auth::Subject;
-use crate::http::ApiError;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use crate::shards::{Shard, ShardError, Shards};
 use deadpool_postgres::GenericClient;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub mod writer;
 pub use writer::AuditWriter;
 
-/// Who is acting, in which request: what every audit line needs.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub subject: Subject,
-    pub request_id: String,
+/// Every region's audit writer, by region name.
+pub struct Trail {
+    writers: HashMap<String, AuditWriter>,
 }
 
-impl FromRequestParts<crate::app::AppState> for Actor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        app: &crate::app::AppState,
-    ) -> Result<Self, ApiError> {
-        let subject = Subject::from_request_parts(parts, app).await?;
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned();
-        Ok(Actor {
-            subject,
-            request_id,
-        })
-    }
-}
-
-impl Actor {
-    pub fn name(&self) -> &str {
-        self.subject.username()
+impl Trail {
+    /// Starts a writer per region, each on a connection of its own, so that reads never
+    /// queue behind audit batches. Nothing connects yet.
+    pub fn new(shards: &Shards) -> Trail {
+        let writers = shards
+            .iter()
+            .map(|s| (s.name().to_owned(), AuditWriter::spawn(s.own_readers(1))))
+            .collect();
+        Trail { writers }
     }
 
-    /// The audit line's fixed part for an action in `region`.
-    pub async fn line(&self, app: &App, region: &str, action: &str) -> Line {
-        Line {
-            actor: self.name().to_owned(),
-            roles: app.authz.roles_in(self.name(), region).await,
-            action: action.to_owned(),
-            region: region.to_owned(),
-            request_id: self.request_id.clone(),
+    /// Writes one line through its region's writer; returns once it is in the database.
+    pub async fn record(
+        &self,
+        line: Line,
+        object: Option<Uuid>,
+        outcome: &'static str,
+    ) -> Result<(), String> {
+        match self.writers.get(&line.region) {
+            Some(w) => w.record(line, object, outcome).await,
+            None => Err(format!("no audit writer for region {}", line.region)),
         }
+    }
+
+    /// Writes a read's audit line in `shard`. The read is answered only once this returns;
+    /// a line that cannot be written makes the region unavailable.
+    pub async fn record_read(
+        &self,
+        shard: &Shard,
+        line: Line,
+        object: Option<Uuid>,
+        outcome: &'static str,
+    ) -> Result<(), ShardError> {
+        self.record(line, object, outcome)
+            .await
+            .map_err(|reason| ShardError::Unavailable {
+                region: shard.name().to_owned(),
+                reason,
+            })
     }
 }
 
@@ -122,14 +121,12 @@ pub async fn write_query(
     .map(|_| ())
 }
 
-/// Records a denied attempt in the object's region, after the answer has gone out.
-pub fn denied(app: &std::sync::Arc<App>, line: Line, object: Option<Uuid>) {
-    let app = app.clone();
+/// Records a denied attempt in `shard` (the object's region), after the answer has gone
+/// out.
+pub fn denied(shard: &Shard, line: Line, object: Option<Uuid>) {
+    let pool = shard.pool();
     tokio::spawn(async move {
-        let Some(shard) = app.shards.get(&line.region) else {
-            return;
-        };
-        let result = match shard.conn().await {
+        let result = match pool.get().await {
             Ok(conn) => write(&conn, &line, object, "denied")
                 .await
                 .map_err(|e| e.to_string()),

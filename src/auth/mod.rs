@@ -1,83 +1,15 @@
-//! Authentication: who is asking. A [`Subject`] is extracted from every request that
-//! needs one, from the `hmis_session` cookie (browsers) or an `Authorization: Bearer`
-//! token (API clients). Cookie-authenticated requests that change state must also carry
-//! the session's CSRF token in `X-CSRF-Token`; bearer tokens are never sent by a browser
-//! on its own, so they need none.
+//! Authentication machinery: users and their passwords (argon2), sessions (cached, revoked
+//! through [`crate::bus`]), login throttling. The HTTP side (the [`Subject`] extractor that
+//! reads the `hmis_session` cookie or an `Authorization: Bearer` token, and CSRF) is in
+//! [`crate::http`]; the login routes in [`crate::login`].
 
-pub mod handlers;
-pub mod listener;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
-
-use crate::app::AppState;
-use crate::http::ApiError;
-use axum::extract::FromRequestParts;
-use axum::http::{Method, header, request::Parts};
-use axum_extra::extract::CookieJar;
 
 pub use sessions::Session;
 
 pub const SESSION_COOKIE: &str = "hmis_session";
 pub const CSRF_COOKIE: &str = "hmis_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// The authenticated user of a request.
-#[derive(Debug, Clone)]
-pub struct Subject {
-    pub session: Session,
-}
-
-impl Subject {
-    pub fn username(&self) -> &str {
-        &self.session.username
-    }
-}
-
-impl FromRequestParts<AppState> for Subject {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        if let Some(subject) = parts.extensions.get::<Subject>() {
-            return Ok(subject.clone());
-        }
-        let (token, by_cookie) = token(parts).ok_or(ApiError::Unauthenticated)?;
-        if by_cookie && !safe(&parts.method) {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(sessions::csrf_token(&token).as_str()) {
-                return Err(ApiError::Csrf);
-            }
-        }
-        let session = app
-            .sessions
-            .lookup(&token)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .ok_or(ApiError::Unauthenticated)?;
-        tracing::Span::current().record("user", session.username.as_str());
-        let subject = Subject { session };
-        parts.extensions.insert(subject.clone());
-        Ok(subject)
-    }
-}
-
-fn safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
-/// The session token and whether it came from the cookie.
-fn token(parts: &Parts) -> Option<(String, bool)> {
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
-    if let Some(t) = bearer.filter(|t| !t.is_empty()) {
-        return Some((t, false));
-    }
-    let jar = CookieJar::from_headers(&parts.headers);
-    jar.get(SESSION_COOKIE)
-        .map(|c| (c.value().to_owned(), true))
-}

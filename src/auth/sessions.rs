@@ -195,7 +195,7 @@ impl Sessions {
         .await?;
         self.forget_session(&hex(&hash));
         let note = Note::Session { hash: hex(&hash) };
-        super::listener::notify(&self.pool, &note).await
+        crate::bus::send(&self.pool, &note).await
     }
 
     /// Revokes every session of a user, everywhere (logout everywhere, disabled user).
@@ -207,7 +207,7 @@ impl Sessions {
         .execute(&self.pool)
         .await?;
         self.forget_user(user_id);
-        super::listener::notify(&self.pool, &Note::User { user_id }).await
+        crate::bus::send(&self.pool, &Note::User { user_id }).await
     }
 
     pub fn forget_session(&self, hex_hash: &str) {

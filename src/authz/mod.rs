@@ -5,7 +5,7 @@
 //! may; but the questions a process is asked repeat (a nurse reads patients of her region
 //! all day), so decisions are cached by their exact question and the cache is emptied
 //! whenever the policy changes. The enforcer is reloaded from the database when any
-//! process changes the policy (a NOTIFY, see `crate::auth::listener`).
+//! process changes the policy (a NOTIFY, see `crate::bus`).
 //!
 //! Users and roles are kept apart inside casbin (`names`): callers pass bare user and role
 //! names, and get bare names back.
@@ -151,7 +151,7 @@ impl Authz {
     /// caller's): applies them here at once and tells every other process.
     pub async fn changed(&self) -> anyhow::Result<()> {
         if let Some(pool) = &self.central {
-            crate::auth::listener::notify(pool, &crate::domain::notify::Note::Policy).await?;
+            crate::bus::send(pool, &crate::domain::notify::Note::Policy).await?;
         }
         self.reload().await
     }

@@ -69,7 +69,7 @@ pub async fn grant(
     region: &str,
 ) -> anyhow::Result<bool> {
     let changed = grant_line(pool, add, user, role, region).await?;
-    crate::auth::listener::notify(pool, &crate::domain::notify::Note::Policy).await?;
+    crate::bus::send(pool, &crate::domain::notify::Note::Policy).await?;
     Ok(changed)
 }
 
@@ -77,7 +77,7 @@ pub async fn grant(
 /// process. Returns whether anything changed.
 pub async fn policy(pool: &sqlx::PgPool, add: bool, rule: [&str; 4]) -> anyhow::Result<bool> {
     let changed = policy_line(pool, add, rule).await?;
-    crate::auth::listener::notify(pool, &crate::domain::notify::Note::Policy).await?;
+    crate::bus::send(pool, &crate::domain::notify::Note::Policy).await?;
     Ok(changed)
 }
 

@@ -20,7 +20,7 @@ pub async fn run(settings: Settings, resume: bool) -> anyhow::Result<ExitCode> {
     }
     let app = App::new(settings).await?;
     if resume {
-        let left = crate::transfer::resume_all(&app).await;
+        let left = crate::transfer::resume_all(&app.transfers()).await;
         println!("resumed; {left} still unfinished");
     }
     let pending = crate::transfer::journal::unfinished(&app.central).await?;

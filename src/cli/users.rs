@@ -2,7 +2,7 @@
 //! shell, straight against the central database (so the first admin can be made before any
 //! hmis serves). Every change is announced to running processes, which apply it at once.
 
-use crate::auth::{listener, users};
+use crate::auth::users;
 use crate::authz::store;
 use crate::config::Settings;
 use crate::domain::notify::Note;
@@ -96,7 +96,7 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
                 store::grant_line(&mut *tx, true, &username, &role, &region).await?;
             }
             tx.commit().await?;
-            listener::notify(&pool, &Note::Policy).await?;
+            crate::bus::send(&pool, &Note::Policy).await?;
             println!("created {username}");
         }
         UsersCommand::List => {
@@ -121,7 +121,7 @@ pub async fn users(cmd: UsersCommand, settings: &Settings) -> anyhow::Result<Exi
             .bind(id)
             .execute(&pool)
             .await?;
-            listener::notify(&pool, &Note::User { user_id: id }).await?;
+            crate::bus::send(&pool, &Note::User { user_id: id }).await?;
             println!("disabled {username}; their sessions are ended");
         }
         UsersCommand::Enable { username } => {

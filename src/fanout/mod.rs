@@ -9,7 +9,6 @@ mod reason;
 
 pub use reason::Reason;
 
-use crate::http::ApiError;
 use crate::shards::{Shard, ShardError};
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -30,6 +29,17 @@ pub struct Coverage {
     pub regions_failed: Vec<Failed>,
 }
 
+/// Why a fan-out gave no answer; the HTTP layer turns it into a 400 or a 503.
+#[derive(Debug, thiserror::Error)]
+pub enum FanoutError {
+    /// `consistency=` was neither `partial` nor `strict`.
+    #[error("\"{0}\" is not partial or strict")]
+    BadConsistency(String),
+    /// Under `Strict`, some regions did not answer: `first` of them, and all with reasons.
+    #[error("regions did not answer: {failed}")]
+    RegionsFailed { first: String, failed: String },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Consistency {
     /// Answer with the regions that answered, and name the others (default).
@@ -40,14 +50,11 @@ pub enum Consistency {
 }
 
 impl Consistency {
-    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(raw: Option<&str>) -> Result<Self, FanoutError> {
         match raw {
             None | Some("partial") => Ok(Consistency::Partial),
             Some("strict") => Ok(Consistency::Strict),
-            Some(other) => Err(ApiError::BadRequest {
-                field: Some("consistency".into()),
-                detail: format!("\"{other}\" is not partial or strict"),
-            }),
+            Some(other) => Err(FanoutError::BadConsistency(other.to_owned())),
         }
     }
 }
@@ -61,7 +68,7 @@ pub async fn ask_all<'a, T, F, Fut>(
     deadline: Duration,
     consistency: Consistency,
     ask: F,
-) -> Result<(Vec<(&'a Shard, T)>, Coverage), ApiError>
+) -> Result<(Vec<(&'a Shard, T)>, Coverage), FanoutError>
 where
     F: Fn(&'a Shard) -> Fut,
     Fut: Future<Output = Result<T, ShardError>>,
@@ -103,7 +110,7 @@ where
             .iter()
             .map(|f| format!("{} ({})", f.region, f.reason))
             .collect();
-        return Err(ApiError::RegionsFailed {
+        return Err(FanoutError::RegionsFailed {
             first: coverage.regions_failed[0].region.clone(),
             failed: names.join(", "),
         });

@@ -3,6 +3,7 @@
 //! region is down (503) or a bug (500, logged with the request id, details withheld).
 
 use crate::domain::FieldError;
+use crate::fanout::FanoutError;
 use crate::routing::RouteError;
 use crate::shards::ShardError;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -221,6 +222,20 @@ impl ApiError {
                 ApiError::PossibleDuplicates(c) => Some(c.clone()),
                 _ => None,
             },
+        }
+    }
+}
+
+impl From<FanoutError> for ApiError {
+    fn from(e: FanoutError) -> Self {
+        match e {
+            FanoutError::BadConsistency(_) => ApiError::BadRequest {
+                field: Some("consistency".into()),
+                detail: e.to_string(),
+            },
+            FanoutError::RegionsFailed { first, failed } => {
+                ApiError::RegionsFailed { first, failed }
+            }
         }
     }
 }

@@ -1,102 +1,28 @@
-//! The HTTP surface: every resource's `router()` merged under `/api/v1`, with the layers
-//! each request passes through (request id, tracing span, body limit, security headers)
-//! and problem+json for whatever no route matches.
+//! The HTTP vocabulary every resource speaks, below all of them: one error type rendered
+//! as problem+json ([`ApiError`], [`Problem`]), the extractors ([`ApiJson`], [`ApiQuery`],
+//! [`ApiPath`], the session's [`Subject`], the audit [`Actor`]), the OpenAPI pieces
+//! operations share, and [`record_route`]. The router that merges the resources is
+//! `crate::server`, at the top.
 
+mod actor;
 mod error;
-mod explain;
 mod extract;
-mod headers;
-mod health;
 pub mod openapi;
 mod path;
+pub mod period;
+mod subject;
 
+pub use actor::Actor;
 pub use error::{ApiError, Problem};
-pub use extract::{ApiJson, ApiQuery, BodyLimit};
+pub use extract::{ApiJson, ApiQuery, BodyLimit, plain_path_and_headers};
 pub use path::ApiPath;
+pub use subject::Subject;
 
-use crate::app::AppState;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderName;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use utoipa_axum::router::OpenApiRouter;
 
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The whole application router.
-pub fn router(app: AppState) -> Router {
-    let limit = app.settings.file.server.max_body_bytes;
-    let hsts = app.settings.file.auth.secure_cookies;
-    let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
-        .merge(crate::auth::handlers::router())
-        .merge(crate::admin::router())
-        .merge(crate::patients::router())
-        .merge(crate::observations::router())
-        .merge(crate::transfer::router())
-        .merge(crate::stats::router())
-        .merge(crate::planning::router())
-        .merge(explain::router())
-        .merge(health::router())
-        .split_for_parts();
-    let spec = std::sync::Arc::new(spec);
-    // After routing, so that a control character in a path parameter is named.
-    let api = api.route_layer(axum::middleware::from_fn(extract::plain_path_and_headers));
-    api.route(
-        "/api/v1/openapi.json",
-        axum::routing::get(move |_: crate::auth::Subject| openapi::serve(spec.clone())),
-    )
-    .route("/", axum::routing::get(index))
-    .route("/index.css", axum::routing::get(stylesheet))
-    .fallback(|| async { ApiError::NotFound("no such route".into()) })
-    .with_state(app)
-    .layer(axum::Extension(BodyLimit(limit)))
-    .layer(DefaultBodyLimit::max(limit))
-    // Clinics on slow links: JSON shrinks five- to tenfold under gzip.
-    .layer(tower_http::compression::CompressionLayer::new().gzip(true))
-    .layer(axum::middleware::from_fn(move |req, next| {
-        headers::add(hsts, req, next)
-    }))
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(span)
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-    )
-    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-}
-
-/// The landing page `hmis dev` points people at.
-async fn index() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("index.html"))
-}
-
-/// The landing page's style (the CSP allows no inline style).
-async fn stylesheet() -> impl axum::response::IntoResponse {
-    let css = axum::http::HeaderValue::from_static("text/css; charset=utf-8");
-    (
-        [(axum::http::header::CONTENT_TYPE, css)],
-        include_str!("index.css"),
-    )
-}
-
-/// One span per request; handlers fill in `region` and `rule` once routing has decided.
-fn span(req: &Request) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %req.method(),
-        path = %req.uri().path(),
-        user = tracing::field::Empty,
-        region = tracing::field::Empty,
-        rule = tracing::field::Empty,
-    )
-}
+/// The request id header: set (or kept) by the router, echoed in the answer, written in
+/// every audit line and log line of the request.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Records the routing decision on the current request span.
 pub fn record_route(region: &str, rule: Option<&str>) {

@@ -4,9 +4,10 @@
 use super::model::Alert;
 use super::{db, open};
 use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit;
+use crate::http::Actor;
 use crate::http::{ApiError, ApiPath, openapi as doc};
-use crate::patients::http::{REGION_HEADER, region_value};
+use crate::records::{REGION_HEADER, region_value};
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +24,9 @@ pub async fn acknowledge(
 ) -> Result<Response, ApiError> {
     let at = open(&app, &actor, &id, "acknowledge").await?;
     let (shard, pid) = (at.shard, at.id);
-    let line = actor.line(&app, shard.name(), "acknowledge alert").await;
+    let line = actor
+        .line(&app.authz, shard.name(), "acknowledge alert")
+        .await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let tz = shard.settings.tz();

@@ -8,10 +8,11 @@ use super::model::{Observation, ObservationWithHistory};
 use super::repo;
 use super::{audit_read, db, open, writable};
 use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
+use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
-use crate::patients::http::{REGION_HEADER, if_match, region_value};
+use crate::records::{REGION_HEADER, if_match, region_value};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, header};
@@ -85,7 +86,9 @@ pub async fn amend(
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let (tz, line) = (
         shard.settings.tz(),
-        actor.line(&app, shard.name(), "update observation").await,
+        actor
+            .line(&app.authz, shard.name(), "update observation")
+            .await,
     );
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;

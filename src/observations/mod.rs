@@ -13,14 +13,12 @@ pub mod repo;
 pub mod report;
 mod view;
 
-pub use view::range;
-
 use crate::app::{App, AppState};
-use crate::audit::Actor;
 use crate::authz::kinds::OBSERVATION;
+use crate::http::Actor;
 use crate::http::{ApiError, record_route};
-use crate::patients::access::{self, Located};
-use crate::patients::http::{db, locate};
+use crate::records::access::{self, Located};
+use crate::records::{db, locate};
 use crate::routing::Record;
 use crate::shards::Shard;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -61,27 +59,12 @@ fn writable(state: Option<repo::PatientState>, id: Uuid) -> Result<repo::Patient
     match state {
         None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
         Some(s) if s.deleted => Err(ApiError::Gone(format!("patient {id} was deleted"))),
-        Some(s) if s.transferring => Err(moving(id)),
+        Some(s) if s.transferring => Err(crate::records::moving(id)),
         Some(s) => match s.merged_into {
-            Some(survivor) => Err(merged(id, survivor)),
+            Some(survivor) => Err(crate::records::merged(id, survivor)),
             None => Ok(s),
         },
     }
-}
-
-/// A record frozen while it moves region: the write is for a few seconds later.
-pub fn moving(id: Uuid) -> ApiError {
-    ApiError::Conflict(
-        "transfer-in-progress",
-        format!("patient {id} is moving to another region; try again in a moment"),
-    )
-}
-
-pub fn merged(id: Uuid, survivor: Uuid) -> ApiError {
-    ApiError::Conflict(
-        "merged",
-        format!("patient {id} was merged into {survivor}: use /api/v1/patients/{survivor}"),
-    )
 }
 
 /// Writes a read's audit line through the region's writer before the answer goes out.
@@ -93,6 +76,9 @@ async fn audit_read(
     id: Uuid,
     outcome: &'static str,
 ) -> Result<(), ApiError> {
-    let line = actor.line(app, shard.name(), action).await;
-    Ok(shard.record_read(line, Some(id), outcome).await?)
+    let line = actor.line(&app.authz, shard.name(), action).await;
+    Ok(app
+        .audit
+        .record_read(shard, line, Some(id), outcome)
+        .await?)
 }

@@ -6,10 +6,11 @@ use super::model::RecordedSet;
 use super::repo::{self, NewObservation};
 use super::{db, open, writable};
 use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::clinical::vitals::{self, HEIGHT, WEIGHT};
+use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
-use crate::patients::http::region_value;
+use crate::records::region_value;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
@@ -40,7 +41,9 @@ pub async fn record(
     let set_id = set_id(&headers, &actor)?;
     let (tz, line) = (
         shard.settings.tz(),
-        actor.line(&app, shard.name(), "create observation").await,
+        actor
+            .line(&app.authz, shard.name(), "create observation")
+            .await,
     );
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
@@ -114,7 +117,7 @@ fn answer(
     let location = format!("/api/v1/patients/{patient_id}/summary");
     let headers = [
         (
-            HeaderName::from_static(crate::patients::http::REGION_HEADER),
+            HeaderName::from_static(crate::records::REGION_HEADER),
             region_value(shard),
         ),
         (header::LOCATION, location.parse().expect("uuid path")),
@@ -125,12 +128,10 @@ fn answer(
 /// The set's ID: from the caller's `Idempotency-Key` (so that a retry finds the first
 /// set), or a new one.
 fn set_id(headers: &HeaderMap, actor: &Actor) -> Result<Uuid, ApiError> {
-    Ok(
-        match crate::patients::http::idempotency_key(headers, actor)? {
-            Some(key) => Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes()),
-            None => Uuid::now_v7(),
-        },
-    )
+    Ok(match crate::records::idempotency_key(headers, actor)? {
+        Some(key) => Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes()),
+        None => Uuid::now_v7(),
+    })
 }
 
 /// The rows to store: the measured values and, with a weight, the BMI from the latest

@@ -3,17 +3,17 @@
 //! patient's record, audited before they answer.
 
 use super::report::{self, Point, Summary};
-use super::{audit_read, merged, open};
+use super::{audit_read, open};
 use crate::app::AppState;
-use crate::audit::Actor;
 use crate::clinical::vitals::{self, BP_PANEL, DIASTOLIC, SYSTOLIC};
+use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
-use crate::patients::http::{REGION_HEADER, live, region_value};
-use crate::patients::repo as patients;
+use crate::records::merged;
+use crate::records::{REGION_HEADER, present, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -32,15 +32,15 @@ pub async fn summary(
     let tz = shard.settings.tz();
     let (patient, (latest, alerts, counts)) = shard
         .read(|c| {
-            Box::pin(
-                async move { tokio::try_join!(patients::get(c, pid), report::summary(c, pid, tz)) },
-            )
+            Box::pin(async move {
+                tokio::try_join!(crate::records::status(c, pid), report::summary(c, pid, tz))
+            })
         })
         .await?;
     let patient = at.found(patient);
     let outcome = if patient.is_some() { "ok" } else { "not_found" };
     audit_read(&app, &actor, shard, "read summary", pid, outcome).await?;
-    let patient = live(patient, pid)?;
+    let patient = present(patient, pid)?;
     if let Some(survivor) = patient.merged_into {
         return Err(merged(pid, survivor));
     }
@@ -108,7 +108,7 @@ pub async fn chart(
             let codes = codes.clone();
             Box::pin(async move {
                 tokio::try_join!(
-                    patients::get(c, pid),
+                    crate::records::status(c, pid),
                     report::chart(c, pid, &codes, range, points, tz)
                 )
             })
@@ -117,7 +117,7 @@ pub async fn chart(
     let patient = at.found(patient);
     let outcome = if patient.is_some() { "ok" } else { "not_found" };
     audit_read(&app, &actor, shard, "read observations", pid, outcome).await?;
-    if let Some(survivor) = live(patient, pid)?.merged_into {
+    if let Some(survivor) = present(patient, pid)?.merged_into {
         return Err(merged(pid, survivor));
     }
     let mut series: Vec<Series> = codes.iter().map(|c| empty_series(c)).collect();
@@ -150,30 +150,7 @@ fn empty_series(code: &str) -> Series {
     }
 }
 
-type Range = (DateTime<Utc>, DateTime<Utc>);
-
-/// `from` (default: 1900) and `to` (default: now), times with offset or dates in `tz`
-/// (`to` as a date means the whole day); `to` must come after `from`.
-pub fn range(
-    from: Option<&str>,
-    to: Option<&str>,
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> Result<Range, ApiError> {
-    let from = match from {
-        // PostgreSQL's timestamps start in 4713 BC; chrono's earliest is out of its range.
-        None => DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).expect("1900-01-01"),
-        Some(raw) => bound(raw, false, tz).map_err(|r| ApiError::bad("from", &r))?,
-    };
-    let to = match to {
-        None => now + chrono::Duration::minutes(5),
-        Some(raw) => bound(raw, true, tz).map_err(|r| ApiError::bad("to", &r))?,
-    };
-    if to <= from {
-        return Err(ApiError::bad("to", "must be after from"));
-    }
-    Ok((from, to))
-}
+use crate::http::period::{Range, range};
 
 /// Parses the chart's parameters: known codes, a range that ends after it starts, a point
 /// budget a phone can afford.
@@ -214,24 +191,4 @@ pub fn chart_params(
         return Err(ApiError::bad("points", "must be between 2 and 1000"));
     }
     Ok((codes, (from, to), points))
-}
-
-/// A time with its offset, or a date in the region's time zone (as `to`: the whole day).
-fn bound(raw: &str, end: bool, tz: Tz) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::<FixedOffset>::parse_from_rfc3339(raw.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("\"{raw}\" is neither a date (2026-11-23) nor a time with offset"))?;
-    let day = if end {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
-    };
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    midnight
-        .and_local_timezone(tz)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("{raw} has no midnight in the region's time zone"))
 }

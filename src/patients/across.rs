@@ -3,17 +3,17 @@
 //! filters, page or cursor, and the answer with its coverage. Every patient shown gets an
 //! audit line in its own region before the answer goes out.
 
-use super::http::{authorize, sees_identity};
 use super::list::{self, Query};
 use super::model::PatientPage;
 use super::search::{SearchParams, bad, paging, search_region};
 use super::sort::Sort;
 use crate::app::App;
-use crate::audit::Actor;
 use crate::authz::{Relation, kinds::PATIENT};
 use crate::fanout::Consistency;
 use crate::fanout::cursor::{Cursor, Key};
+use crate::http::Actor;
 use crate::http::ApiError;
+use crate::records::{authorize, sees_identity};
 use crate::shards::Shard;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -248,14 +248,17 @@ async fn audit_shown(
     let mut lines = BTreeMap::new();
     for (shard, _) in rows {
         if !lines.contains_key(shard.name()) {
-            lines.insert(shard.name(), actor.line(app, shard.name(), "search").await);
+            lines.insert(
+                shard.name(),
+                actor.line(&app.authz, shard.name(), "search").await,
+            );
         }
     }
-    let written =
-        join_all(rows.iter().map(|(shard, row)| {
-            shard.record_read(lines[shard.name()].clone(), Some(row.id), "ok")
-        }))
-        .await;
+    let written = join_all(rows.iter().map(|(shard, row)| {
+        app.audit
+            .record_read(shard, lines[shard.name()].clone(), Some(row.id), "ok")
+    }))
+    .await;
     written
         .into_iter()
         .try_for_each(|w| w.map_err(ApiError::Shard))

@@ -1,12 +1,12 @@
 //! `GET /api/v1/patients/{id}/audit`: a patient's audit trail, newest first, for the
 //! regional admins of the patient's region and system admins.
 
-use super::access::reach;
-use super::http::{REGION_HEADER, db, region_value};
 use crate::app::AppState;
-use crate::audit::Actor;
 use crate::authz::kinds::PATIENT_AUDIT;
+use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
+use crate::records::access::reach;
+use crate::records::{REGION_HEADER, db, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};

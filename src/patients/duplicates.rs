@@ -6,11 +6,11 @@
 
 use super::model::{COLUMNS, Patient, PatientRow};
 use crate::app::App;
-use crate::audit::Actor;
 use crate::authz::{Relation, kinds};
 use crate::domain::duplicates::{self, Person};
 use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
+use crate::http::Actor;
 use crate::shards::{Conn, Shard};
 use chrono::{Datelike, NaiveDate};
 use futures_util::future::join_all;
@@ -127,9 +127,11 @@ async fn in_region(
             national_id: row.national_id.as_deref(),
         };
         if let Some(m) = duplicates::compare(&new, &existing) {
-            let line = actor.line(app, shard.name(), "duplicate check").await;
+            let line = actor
+                .line(&app.authz, shard.name(), "duplicate check")
+                .await;
             // Shown only once its audit line is written.
-            if shard.audit.record(line, Some(row.id), "ok").await.is_err() {
+            if app.audit.record(line, Some(row.id), "ok").await.is_err() {
                 continue;
             }
             out.push(Candidate {

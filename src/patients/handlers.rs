@@ -2,19 +2,20 @@
 //! rest), authorize for that region before touching its shard, run on that one shard with
 //! the audit line, answer with `X-Hmis-Region` and the record's `region`.
 
-use super::access::reach;
-use super::http::{
-    REGION_HEADER, authorize, db, idempotency_key, if_match, live, patient_response, region_value,
-    sees_identity,
-};
+use super::http::{live, patient_response};
 use super::model::{PatientRow, routing_record};
 use super::repo::{self, Inserted};
 use crate::app::{App, AppState};
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::authz::kinds::PATIENT;
 use crate::domain::PatientId;
 use crate::domain::patient::{NewPatient, ParseContext, PatientInput};
+use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc, record_route};
+use crate::records::access::reach;
+use crate::records::{
+    REGION_HEADER, authorize, db, idempotency_key, if_match, region_value, sees_identity,
+};
 use crate::shards::Shard;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -42,7 +43,7 @@ pub async fn create(
         super::duplicates::before_create(&app, &actor, &patient, confirmed, replay).await?;
     let id = PatientId::new(shard.settings.code).uuid();
     let hash = Sha256::digest(format!("{patient:?}")).to_vec();
-    let line = actor.line(&app, shard.name(), "create").await;
+    let line = actor.line(&app.authz, shard.name(), "create").await;
     let mut conn = shard.conn().await?;
     let key = key.as_deref().map(|k| (k, &hash[..]));
     let inserted = repo::insert(&mut conn, id, &patient, key, &line)
@@ -96,10 +97,12 @@ pub async fn get(
     let at = reach(&app, &actor, &id, PATIENT, "read").await?;
     let (shard, id) = (at.shard, at.id);
     let row = at.found(shard.read(|conn| Box::pin(repo::get(conn, id))).await?);
-    let line = actor.line(&app, shard.name(), "read").await;
+    let line = actor.line(&app.authz, shard.name(), "read").await;
     let outcome = if row.is_some() { "ok" } else { "not_found" };
     // No answer before its audit line is written.
-    shard.record_read(line, Some(id), outcome).await?;
+    app.audit
+        .record_read(shard, line, Some(id), outcome)
+        .await?;
     let identity = sees_identity(&app, &actor, shard.name()).await;
     Ok(patient_response(
         StatusCode::OK,
@@ -131,15 +134,15 @@ pub async fn update(
         ));
     }
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let line = actor.line(&app, shard.name(), "update").await;
+    let line = actor.line(&app.authz, shard.name(), "update").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
     if let Some(survivor) = current.merged_into {
-        return Err(crate::observations::merged(id, survivor));
+        return Err(crate::records::merged(id, survivor));
     }
     if current.transfer_id.is_some() {
-        return Err(crate::observations::moving(id));
+        return Err(crate::records::moving(id));
     }
     if current.version != expected {
         return Err(ApiError::PreconditionFailed {
@@ -179,12 +182,12 @@ pub async fn delete(
     let at = reach(&app, &actor, &id, PATIENT, "delete").await?;
     let (shard, id) = (at.shard, at.id);
     let expected = if_match(&headers)?;
-    let line = actor.line(&app, shard.name(), "delete").await;
+    let line = actor.line(&app.authz, shard.name(), "delete").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
     if current.transfer_id.is_some() {
-        return Err(crate::observations::moving(id));
+        return Err(crate::records::moving(id));
     }
     if expected.is_some_and(|v| v != current.version) {
         return Err(ApiError::PreconditionFailed {

@@ -5,14 +5,14 @@
 //! up. A moved patient's number answers like one never given out to a reader who may read
 //! the region it names but not the one the patient moved to (see `access`).
 
-use super::access::choose;
-use super::http::{REGION_HEADER, region_value, sees_identity};
 use super::model::{COLUMNS, PatientPage, PatientRow};
 use crate::app::App;
-use crate::audit::Actor;
 use crate::authz::kinds::PATIENT;
 use crate::domain::hrn::Hrn;
+use crate::http::Actor;
 use crate::http::{ApiError, record_route};
+use crate::records::access::choose;
+use crate::records::{REGION_HEADER, region_value, sees_identity};
 use crate::shards::Conn;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -70,8 +70,8 @@ pub async fn find(
         .await?
         .filter(|_| !hidden);
     if let Some(r) = &row {
-        let line = actor.line(app, shard.name(), "search").await;
-        shard.record_read(line, Some(r.id), "ok").await?;
+        let line = actor.line(&app.authz, shard.name(), "search").await;
+        app.audit.record_read(shard, line, Some(r.id), "ok").await?;
     }
     let identity = sees_identity(app, actor, shard.name()).await;
     let items: Vec<_> = row

@@ -4,12 +4,14 @@
 //! why, and who undid it. Both records must be in the same region: moving one is a
 //! transfer first.
 
-use super::access::reach;
-use super::http::{REGION_HEADER, db, live, region_value};
+use super::http::live;
 use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::authz::kinds::PATIENT;
+use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::records::access::reach;
+use crate::records::{REGION_HEADER, db, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -83,7 +85,7 @@ pub async fn merge(
             ),
         ));
     }
-    let line = actor.line(&app, shard.name(), "merge").await;
+    let line = actor.line(&app.authz, shard.name(), "merge").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     // Locked in ID order, so that two clerks merging the same pair both ways cannot deadlock.
@@ -101,10 +103,10 @@ pub async fn merge(
     let second = live(seen(super::repo::lock(&tx, b).await.map_err(db(shard))?), b)?;
     for row in [&first, &second] {
         if let Some(into) = row.merged_into {
-            return Err(crate::observations::merged(row.id, into));
+            return Err(crate::records::merged(row.id, into));
         }
         if row.transfer_id.is_some() {
-            return Err(crate::observations::moving(row.id));
+            return Err(crate::records::moving(row.id));
         }
     }
     if has_merged_into_it(&tx, duplicate)
@@ -158,7 +160,7 @@ pub async fn unmerge(
     let at = reach(&app, &actor, &id, PATIENT, "merge").await?;
     let (shard, duplicate) = (at.shard, at.id);
     let reason = reason(input.reason.as_deref())?;
-    let line = actor.line(&app, shard.name(), "unmerge").await;
+    let line = actor.line(&app.authz, shard.name(), "unmerge").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let row = live(

@@ -1,7 +1,6 @@
 //! The patients resource: `/api/v1/patients`. Creates are placed by the routing rules;
 //! reads, updates and deletes by ID go to the one shard named inside the ID.
 
-pub mod access;
 mod across;
 mod audit_log;
 pub mod duplicates;
@@ -14,6 +13,7 @@ pub mod model;
 pub mod repo;
 mod search;
 mod sort;
+pub mod transfer;
 
 pub use handlers::place;
 pub use model::{Patient, PatientPage};
@@ -28,4 +28,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log::audit_trail))
         .routes(routes!(merge::merge))
         .routes(routes!(merge::unmerge))
+        .merge(transfer::router())
 }

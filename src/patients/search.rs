@@ -2,13 +2,13 @@
 //! read, paged, with an audit line for every patient shown. Several regions (or none named)
 //! go to [`super::across`].
 
-use super::http::{REGION_HEADER, authorize, region_value, sees_identity};
 use super::model::PatientPage;
 use super::repo;
 use crate::app::{App, AppState};
-use crate::audit::Actor;
 use crate::authz::kinds::PATIENT;
+use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc, record_route};
+use crate::records::{REGION_HEADER, authorize, region_value, sees_identity};
 use crate::shards::Shard;
 use axum::Json;
 use axum::extract::State;
@@ -89,7 +89,7 @@ pub async fn search(
     let (page, size, q) = paging(&params)?;
     authorize(&app, &actor, shard.name(), PATIENT, "read", None).await?;
     let query = super::model::search_terms(q, size, page);
-    let line = actor.line(&app, shard.name(), "search").await;
+    let line = actor.line(&app.authz, shard.name(), "search").await;
     let (rows, total) = shard
         .read(|conn| {
             let (query, line) = (query.clone(), line.clone());

@@ -6,8 +6,9 @@
 use super::encode::Format;
 use super::{guard, run};
 use crate::app::{App, AppState};
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::authz::{Relation, kinds};
+use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::body::Body;
 use axum::extract::State;
@@ -51,7 +52,7 @@ pub async fn query(
     guard::check(&request.sql).map_err(|reason| ApiError::field("sql", reason))?;
     let mut lines = Vec::with_capacity(regions.len());
     for region in &regions {
-        lines.push(actor.line(&app, region, "query").await);
+        lines.push(actor.line(&app.authz, region, "query").await);
     }
     let job = run::Job {
         audit_text: audit_text(&request.sql),
@@ -165,8 +166,10 @@ async fn may_query(app: &App, actor: &Actor, region: &str) -> bool {
 
 /// Audits a refused query in `region`, after the answer has gone out.
 async fn refuse(app: &Arc<App>, actor: &Actor, region: &str) {
-    let line = actor.line(app, region, "run query").await;
-    audit::denied(app, line, None);
+    if let Some(shard) = app.shards.get(region) {
+        let line = actor.line(&app.authz, region, "run query").await;
+        audit::denied(shard, line, None);
+    }
 }
 
 fn audit_text(sql: &str) -> String {

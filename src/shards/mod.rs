@@ -23,8 +23,9 @@ pub struct Shard {
     pool: Pool,
     /// Shared, pipelined connections, for reads.
     readers: std::sync::Arc<readers::Readers>,
-    /// Writes the audit lines of reads, batched.
-    pub audit: crate::audit::AuditWriter,
+    /// How to connect, for connections of a purpose's own (audit batches, LISTEN).
+    config: tokio_postgres::Config,
+    timeout: Duration,
     /// Planners' queries running here at once, at most `server.planner_queries_per_region`:
     /// each holds a pooled connection for up to the query timeout, and clinics need the rest.
     pub planner_slots: tokio::sync::Semaphore,
@@ -35,21 +36,16 @@ impl Shard {
         &self.settings.name
     }
 
-    /// Writes a read's audit line through the region's writer. The read is answered only
-    /// once this returns; a line that cannot be written makes the region unavailable.
-    pub async fn record_read(
-        &self,
-        line: crate::audit::Line,
-        object: Option<uuid::Uuid>,
-        outcome: &'static str,
-    ) -> Result<(), ShardError> {
-        self.audit
-            .record(line, object, outcome)
-            .await
-            .map_err(|reason| ShardError::Unavailable {
-                region: self.name().to_owned(),
-                reason,
-            })
+    /// A set of `count` shared read connections of its own, for work that must not queue
+    /// behind requests' reads (the audit writer).
+    pub fn own_readers(&self, count: usize) -> std::sync::Arc<Readers> {
+        std::sync::Arc::new(Readers::new(self.config.clone(), count, self.timeout))
+    }
+
+    /// The pool of exclusive connections, for work that outlives a request (a denied
+    /// attempt's audit line, written after the answer).
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
     }
 }
 
@@ -74,7 +70,7 @@ pub struct Shards {
 }
 
 impl Shards {
-    /// Builds a pool per region and starts its audit writer. Nothing connects yet.
+    /// Builds a pool per region. Nothing connects yet.
     pub fn new(settings: &Settings) -> anyhow::Result<Shards> {
         let timeout = Duration::from_millis(settings.file.server.shard_timeout_ms);
         let mut shards = Vec::new();
@@ -87,10 +83,8 @@ impl Shards {
             ));
             shards.push(Shard {
                 pool: pool_for(config.clone(), region.pool_size, timeout)?,
-                // A connection of its own, so that reads never queue behind audit batches.
-                audit: crate::audit::AuditWriter::spawn(std::sync::Arc::new(
-                    readers::Readers::new(config.clone(), 1, timeout),
-                )),
+                config: config.clone(),
+                timeout,
                 readers,
                 settings: region.clone(),
                 planner_slots: tokio::sync::Semaphore::new(

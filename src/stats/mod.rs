@@ -7,9 +7,9 @@ pub mod merge;
 mod queries;
 
 use crate::app::{App, AppState};
-use crate::audit::Actor;
 use crate::authz::{Relation, kinds::STATS};
 use crate::fanout::{self, Consistency, Coverage};
+use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
 use crate::shards::Shard;
 use axum::Json;
@@ -91,7 +91,7 @@ pub async fn observations(
         "region,code,month",
     )?;
     // Lesotho has one time zone; the dates of `from`/`to` are read in it.
-    let range = crate::observations::range(
+    let range = crate::http::period::range(
         p.from.as_deref(),
         p.to.as_deref(),
         chrono_tz::Africa::Maseru,

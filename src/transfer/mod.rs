@@ -1,7 +1,8 @@
-//! Moving a patient to another region: `POST /api/v1/patients/{id}/transfer`. The patient
-//! keeps their ID and health record number; everything they have moves with them in a
-//! journaled, restartable sequence of steps ([`steps`]); the old region keeps its audit
-//! trail and the forwarding ([`forwarding`]) sends every later request to the new region.
+//! Moving a patient to another region, the engine: the patient keeps their ID and health
+//! record number; everything they have moves with them in a journaled, restartable
+//! sequence of steps ([`steps`]); the old region keeps its audit trail and the forwarding
+//! ([`forwarding`]) sends every later request to the new region. The HTTP side
+//! (`POST /api/v1/patients/{id}/transfer`, who may ask) is `crate::patients::transfer`.
 
 mod copy;
 pub mod forwarding;
@@ -13,140 +14,13 @@ pub use forwarding::Forwarding;
 pub use journal::Transfer;
 pub use steps::{Faults, POINTS, Point, TransferError, drive, no_faults, resume_all};
 
-use crate::app::{App, AppState};
-use crate::audit::Actor;
-use crate::authz::kinds::PATIENT;
-use crate::http::{ApiError, ApiJson, openapi as doc};
-use crate::patients::access::reach;
-use crate::patients::http::{authorize, live};
-use crate::shards::Conn;
-use axum::Json;
-use axum::extract::{Path, State};
-use serde::Deserialize;
-use std::sync::Arc;
-use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
+use crate::shards::Shards;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(transfer))
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransferInput {
-    /// The district the patient now lives in, served by another region.
-    pub district: Option<String>,
-    pub reason: Option<String>,
-}
-
-/// Moves a patient, and all their records, to the region that serves their new district.
-/// Needs the right to transfer patients in their region and to create them in the new one.
-#[utoipa::path(post, path = "/api/v1/patients/{id}/transfer", tag = "patients", request_body = TransferInput, security(("bearer" = []), ("hmis_session" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = Transfer), doc::Signed, doc::Denied, doc::ByPatient, doc::BadBody, doc::Conflict, doc::Gone))]
-pub async fn transfer(
-    State(app): State<AppState>,
-    actor: Actor,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<TransferInput>,
-) -> Result<Json<Transfer>, ApiError> {
-    let mut t = plan(&app, &actor, &id, &input).await?;
-    if !journal::insert(&app.central, &t)
-        .await
-        .map_err(anyhow::Error::from)?
-    {
-        return Err(crate::observations::moving(t.patient_id));
-    }
-    match drive(&app, &mut t, &no_faults).await {
-        Ok(()) => Ok(Json(t)),
-        Err(TransferError::RolledBack(reason)) => Err(ApiError::Conflict(
-            "transfer-rolled-back",
-            format!("the transfer was rolled back: {reason}"),
-        )),
-        Err(TransferError::Region(e)) => Err(ApiError::Shard(e)),
-        Err(e) => Err(anyhow::anyhow!("transfer {} stopped at {}: {e}", t.id, t.state).into()),
-    }
-}
-
-/// Checks the request and who asks, and writes down what the transfer will do.
-pub async fn plan(
-    app: &Arc<App>,
-    actor: &Actor,
-    id: &str,
-    input: &TransferInput,
-) -> Result<Transfer, ApiError> {
-    let at = reach(app, actor, id, PATIENT, "transfer").await?;
-    let (source, pid) = (at.shard, at.id);
-    let (row, folded) = source
-        .read(|c| {
-            Box::pin(async move {
-                let sql = "SELECT EXISTS (SELECT 1 FROM patients WHERE merged_into = $1)";
-                let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] = &[&pid];
-                let folded = c.client().query_one(sql, params);
-                tokio::try_join!(crate::patients::repo::get(c, pid), folded)
-            })
-        })
-        .await?;
-    let row = live(at.found(row), pid)?;
-    if folded.get::<_, bool>(0) {
-        return Err(ApiError::Conflict(
-            "has-merged-records",
-            format!("records were merged into {pid}: undo those merges, or transfer them first"),
-        ));
-    }
-    if let Some(survivor) = row.merged_into {
-        return Err(crate::observations::merged(pid, survivor));
-    }
-    if row.transfer_id.is_some() {
-        return Err(crate::observations::moving(pid));
-    }
-    let mut moved = row.to_input();
-    moved.district = Some(
-        input
-            .district
-            .clone()
-            .ok_or_else(|| ApiError::field("district", "is required"))?,
-    );
-    let ctx = crate::domain::patient::ParseContext {
-        districts: &app.districts,
-        today: app.today(),
-    };
-    let patient = moved.parse(&ctx).map_err(ApiError::Validation)?;
-    let target = crate::patients::place(app, &patient)?;
-    if target.name() == source.name() {
-        return Err(ApiError::Conflict(
-            "same-region",
-            format!(
-                "{} is served by {} already: change the district with PATCH",
-                patient.district,
-                source.name()
-            ),
-        ));
-    }
-    authorize(app, actor, target.name(), PATIENT, "create", Some(pid)).await?;
-    Ok(Transfer {
-        id: Uuid::now_v7(),
-        patient_id: pid,
-        hrn: row.hrn,
-        from_region: source.name().to_owned(),
-        to_region: target.name().to_owned(),
-        district: patient.district,
-        state: "started".into(),
-        reason: input.reason.clone(),
-        requested_by: actor.name().to_owned(),
-        last_error: None,
-    })
-}
-
-/// Finishes interrupted transfers at startup and then every few seconds, so that a
-/// region that was down when a transfer stopped gets it finished once it is back.
-pub fn spawn_resumer(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let Some(a) = app.upgrade() else { return };
-            resume_all(&a).await;
-            drop(a);
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-        }
-    })
+/// What the engine works with, and nothing more: the regions' databases, the central
+/// database (the journal, the forwarding table), and this process's forwarding map.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub shards: &'a Shards,
+    pub central: &'a sqlx::PgPool,
+    pub forwarding: &'a Forwarding,
 }

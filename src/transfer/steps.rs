@@ -11,9 +11,9 @@
 //!    target; from here every process reads and writes there.
 //! 4. the source rows are deleted in one transaction (the audit trail stays), `done`.
 
+use super::Ctx;
 use super::copy;
 use super::journal::{self, Transfer};
-use crate::app::App;
 use crate::audit::{self, Line};
 use crate::domain::notify;
 use crate::shards::{Shard, ShardError};
@@ -58,48 +58,52 @@ pub enum TransferError {
 }
 
 /// Runs the transfer from its current state to `done` (or `rolled_back`).
-pub async fn drive(app: &App, t: &mut Transfer, faults: Faults<'_>) -> Result<(), TransferError> {
+pub async fn drive(
+    ctx: &Ctx<'_>,
+    t: &mut Transfer,
+    faults: Faults<'_>,
+) -> Result<(), TransferError> {
     let stop = |p: Point| faults(p).map_err(TransferError::Stopped);
     loop {
         match t.state.as_str() {
             "started" => {
-                freeze(app, t).await?;
+                freeze(ctx, t).await?;
                 stop(Point::Frozen)?;
-                if let Err(e) = copy_to_target(app, t).await {
-                    return Err(roll_back_if_refused(app, t, e).await);
+                if let Err(e) = copy_to_target(ctx, t).await {
+                    return Err(roll_back_if_refused(ctx, t, e).await);
                 }
                 stop(Point::Copied)?;
-                journal::set_state(&app.central, t.id, "copied", None).await?;
+                journal::set_state(ctx.central, t.id, "copied", None).await?;
                 t.state = "copied".into();
                 stop(Point::CopyRecorded)?;
             }
             "copied" => {
-                journal::switch(&app.central, t).await?;
-                app.forwarding.set(t.patient_id, &t.hrn, &t.to_region);
+                journal::switch(ctx.central, t).await?;
+                ctx.forwarding.set(t.patient_id, &t.hrn, &t.to_region);
                 t.state = "switched".into();
                 stop(Point::Switched)?;
             }
             "switched" => {
-                delete_source(app, t).await?;
+                delete_source(ctx, t).await?;
                 stop(Point::SourceDeleted)?;
-                journal::set_state(&app.central, t.id, "done", None).await?;
+                journal::set_state(ctx.central, t.id, "done", None).await?;
                 t.state = "done".into();
-                announce(app, t).await;
+                announce(ctx, t).await;
             }
             _ => return Ok(()),
         }
     }
 }
 
-fn shard<'a>(app: &'a App, region: &str) -> Result<&'a Shard, TransferError> {
-    app.shards.get(region).ok_or_else(|| {
+fn shard<'a>(ctx: &Ctx<'a>, region: &str) -> Result<&'a Shard, TransferError> {
+    ctx.shards.get(region).ok_or_else(|| {
         TransferError::RolledBack(format!("region {region} is no longer configured"))
     })
 }
 
 /// Freezes the source record for this transfer (again, after a restart: idempotent).
-async fn freeze(app: &App, t: &Transfer) -> Result<(), TransferError> {
-    let source = shard(app, &t.from_region)?;
+async fn freeze(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError> {
+    let source = shard(ctx, &t.from_region)?;
     let conn = source.conn().await?;
     conn.execute(
         "UPDATE patients SET transfer_id = $2 WHERE id = $1 AND (transfer_id IS NULL OR transfer_id = $2)",
@@ -112,8 +116,8 @@ async fn freeze(app: &App, t: &Transfer) -> Result<(), TransferError> {
 
 /// Copies everything unless the target already has the patient (a copy that committed
 /// before a crash).
-async fn copy_to_target(app: &App, t: &Transfer) -> Result<(), TransferError> {
-    let (source, target) = (shard(app, &t.from_region)?, shard(app, &t.to_region)?);
+async fn copy_to_target(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError> {
+    let (source, target) = (shard(ctx, &t.from_region)?, shard(ctx, &t.to_region)?);
     let mut out = target.conn().await?;
     let tx = out.transaction().await.map_err(|e| target.fail(e))?;
     // Two drivers of one transfer (a request and the resumer) copy it once.
@@ -145,26 +149,26 @@ async fn copy_to_target(app: &App, t: &Transfer) -> Result<(), TransferError> {
 
 /// A copy the target refused (not a lost connection) will not succeed on a retry: the
 /// source is unfrozen and the transfer rolled back, with the reason in the journal.
-async fn roll_back_if_refused(app: &App, t: &mut Transfer, e: TransferError) -> TransferError {
+async fn roll_back_if_refused(ctx: &Ctx<'_>, t: &mut Transfer, e: TransferError) -> TransferError {
     let refused = matches!(&e, TransferError::Region(ShardError::Query { .. }));
     if !refused {
         return e;
     }
     let reason = e.to_string();
-    if let Ok(source) = shard(app, &t.from_region)
+    if let Ok(source) = shard(ctx, &t.from_region)
         && let Ok(conn) = source.conn().await
     {
         let sql = "UPDATE patients SET transfer_id = NULL WHERE id = $1 AND transfer_id = $2";
         let _ = conn.execute(sql, &[&t.patient_id, &t.id]).await;
     }
-    let _ = journal::set_state(&app.central, t.id, "rolled_back", Some(&reason)).await;
+    let _ = journal::set_state(ctx.central, t.id, "rolled_back", Some(&reason)).await;
     t.state = "rolled_back".into();
     TransferError::RolledBack(reason)
 }
 
 /// Deletes the source copy, if it is still there.
-async fn delete_source(app: &App, t: &Transfer) -> Result<(), TransferError> {
-    let source = shard(app, &t.from_region)?;
+async fn delete_source(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError> {
+    let source = shard(ctx, &t.from_region)?;
     let mut conn = source.conn().await?;
     let tx = conn.transaction().await.map_err(|e| source.fail(e))?;
     let there = tx
@@ -198,7 +202,7 @@ fn system_line(t: &Transfer, region: &str, action: &str) -> Line {
 }
 
 /// Tells whoever watches the patient (the real-time layer listens on `hmis_events`).
-async fn announce(app: &App, t: &Transfer) {
+async fn announce(ctx: &Ctx<'_>, t: &Transfer) {
     let payload = notify::encode(&notify::Note::Transfer {
         patient_id: t.patient_id,
         transfer_id: t.id,
@@ -206,7 +210,7 @@ async fn announce(app: &App, t: &Transfer) {
         to_region: t.to_region.clone(),
     });
     for region in [&t.from_region, &t.to_region] {
-        if let Some(s) = app.shards.get(region)
+        if let Some(s) = ctx.shards.get(region)
             && let Ok(conn) = s.conn().await
         {
             let _ = conn
@@ -220,15 +224,15 @@ async fn announce(app: &App, t: &Transfer) {
 }
 
 /// Finishes every unfinished transfer; returns how many are still unfinished.
-pub async fn resume_all(app: &App) -> usize {
-    let Ok(pending) = journal::unfinished(&app.central).await else {
+pub async fn resume_all(ctx: &Ctx<'_>) -> usize {
+    let Ok(pending) = journal::unfinished(&ctx.central).await else {
         return usize::MAX;
     };
     let mut left = 0;
     for mut t in pending {
-        if let Err(e) = drive(app, &mut t, &no_faults).await {
+        if let Err(e) = drive(ctx, &mut t, &no_faults).await {
             tracing::warn!(transfer = %t.id, state = %t.state, error = %e, "transfer not finished yet");
-            let _ = journal::set_state(&app.central, t.id, &t.state, Some(&e.to_string())).await;
+            let _ = journal::set_state(ctx.central, t.id, &t.state, Some(&e.to_string())).await;
             left += usize::from(!matches!(e, TransferError::RolledBack(_)));
         }
     }

@@ -202,12 +202,16 @@ async fn whatever_step_a_crash_stops_a_transfer_at_every_row_ends_up_exactly_onc
                     Ok(())
                 }
             };
-            let stopped = transfer::drive(&engine, &mut t, &crash).await;
+            let stopped = transfer::drive(&engine.transfers(), &mut t, &crash).await;
             assert!(stopped.is_err(), "{point:?}");
         }
         // hmis restarts: a fresh process finishes what the journal says is unfinished.
         let restarted = hmis::app::App::new(app.settings.clone()).await.unwrap();
-        assert_eq!(transfer::resume_all(&restarted).await, 0, "{point:?}");
+        assert_eq!(
+            transfer::resume_all(&restarted.transfers()).await,
+            0,
+            "{point:?}"
+        );
         let id = p["id"].as_str().unwrap();
         let counts = rows(&app, id).await;
         assert!(only_in_maseru(&counts), "{point:?}: {counts:?}");
@@ -251,9 +255,9 @@ async fn a_transfer_whose_connections_are_killed_at_any_step_is_finished_by_the_
             }
             Ok(())
         };
-        let _ = transfer::drive(&engine, &mut t, &kill).await;
+        let _ = transfer::drive(&engine.transfers(), &mut t, &kill).await;
         for _ in 0..3 {
-            if transfer::resume_all(&engine).await == 0 {
+            if transfer::resume_all(&engine.transfers()).await == 0 {
                 break;
             }
         }
@@ -382,7 +386,11 @@ async fn a_patient_half_way_through_a_transfer_is_listed_once_across_regions() {
                 Ok(())
             }
         };
-        assert!(transfer::drive(&engine, &mut t, &crash).await.is_err());
+        assert!(
+            transfer::drive(&engine.transfers(), &mut t, &crash)
+                .await
+                .is_err()
+        );
         // Both regions hold a copy now; the list shows the one reads by ID reach.
         let mut page = listed(&app, &p).await;
         for _ in 0..50 {
@@ -406,7 +414,7 @@ async fn a_patient_half_way_through_a_transfer_is_listed_once_across_regions() {
             .collect();
         assert_eq!(ours.len(), 1, "{stop:?}: {page}");
         assert_eq!(ours[0]["region"], region, "{stop:?}");
-        transfer::resume_all(&engine).await;
+        transfer::resume_all(&engine.transfers()).await;
         if stop == Point::Copied {
             // Back to where it was, for the second round: undo by moving it home again.
             let r = transfer_as(&app, &app.client, id, json!({"district": "Quthing"})).await;

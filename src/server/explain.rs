@@ -2,9 +2,8 @@
 //! would go to, by which rule, and why each earlier rule did not match. Every query
 //! parameter but `entity` is a field of the record.
 
-use super::ApiError;
-use super::ApiQuery;
 use crate::app::AppState;
+use crate::http::{ApiError, ApiQuery};
 use crate::routing::Record;
 use axum::Json;
 use axum::extract::State;
@@ -23,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
               super::openapi::Signed, super::openapi::BadQuery))]
 async fn explain(
     State(app): State<AppState>,
-    _signed_in: crate::auth::Subject,
+    _signed_in: crate::http::Subject,
     ApiQuery(mut params): ApiQuery<BTreeMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let entity = params.remove("entity").ok_or(ApiError::BadRequest {

@@ -1,10 +1,11 @@
 //! `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`.
 //! Every attempt is written to `login_audit`, which is also what throttling counts
-//! ([`super::throttle`]), so the limits hold across every hmis process.
+//! ([`crate::auth::throttle`]), so the limits hold across every hmis process.
 
-use super::{CSRF_COOKIE, SESSION_COOKIE, Subject, password, sessions, throttle};
 use crate::app::AppState;
+use crate::auth::{CSRF_COOKIE, SESSION_COOKIE, password, sessions, throttle, users};
 use crate::authz::Grant;
+use crate::http::Subject;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -161,7 +162,7 @@ async fn check_credentials(
     request_id: &str,
 ) -> Result<uuid::Uuid, ApiError> {
     let db = ApiError::central;
-    let name = if super::users::valid_username(username).is_ok() {
+    let name = if users::valid_username(username).is_ok() {
         username
     } else {
         "(invalid)"

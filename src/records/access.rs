@@ -12,11 +12,12 @@
 //! Without this, a transferred patient's old ID answered 403 and an invented one 404: an
 //! oracle for "this person exists and moved away".
 
-use super::http::{authorize, forbidden, label, locate};
+use super::{authorize, forbidden, label, locate};
 use crate::app::App;
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::authz::Relation;
 use crate::domain::PatientId;
+use crate::http::Actor;
 use crate::http::{ApiError, record_route};
 use crate::shards::Shard;
 use std::sync::Arc;
@@ -93,8 +94,10 @@ pub async fn choose<'a>(
     if may(current).await {
         return Ok(current);
     }
-    let line = actor.line(app, current.name(), &label(kind, action)).await;
-    audit::denied(app, line, object);
+    let line = actor
+        .line(&app.authz, current.name(), &label(kind, action))
+        .await;
+    audit::denied(current, line, object);
     if may(named).await {
         record_route(named.name(), None);
         return Ok(named);
