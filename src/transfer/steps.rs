@@ -225,7 +225,7 @@ async fn announce(ctx: &Ctx<'_>, t: &Transfer) {
 
 /// Finishes every unfinished transfer; returns how many are still unfinished.
 pub async fn resume_all(ctx: &Ctx<'_>) -> usize {
-    let Ok(pending) = journal::unfinished(&ctx.central).await else {
+    let Ok(pending) = journal::unfinished(ctx.central).await else {
         return usize::MAX;
     };
     let mut left = 0;
