@@ -32,8 +32,8 @@ async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<ReadinessRepor
         let ping = tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&app.central));
         let result = match ping.await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("timed out".to_owned()),
+            Ok(Err(e)) => Err(Some(e.to_string())),
+            Err(_) => Err(None),
         };
         status("central", start, result)
     };

@@ -1,5 +1,7 @@
 //! Readiness: each region (and the central database) is asked `SELECT 1` in parallel,
-//! each under the shard timeout, so one dead region cannot hold up the report.
+//! each under the shard timeout, so one dead region cannot hold up the report. `/readyz`
+//! answers anyone, so a failure is one word (`unreachable`, `timeout`); the driver's own
+//! message (host names, roles) goes to the log for the operator.
 
 use super::Shards;
 use serde::Serialize;
@@ -11,7 +13,8 @@ pub struct RegionStatus {
     /// `up` or `down`.
     pub status: &'static str,
     pub latency_ms: Option<f64>,
-    pub error: Option<String>,
+    /// Why it is down: `unreachable` or `timeout` (the detail is in hmis's log).
+    pub error: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -38,15 +41,17 @@ impl Shards {
                     .map_err(|e| e.to_string())
             })
             .await
-            .unwrap_or_else(|_| Err("timed out".into()));
+            .map_err(|_| None)
+            .and_then(|r| r.map_err(Some));
             status(shard.name(), start, result.map(|_| ()))
         });
         futures_util::future::join_all(pings).await
     }
 }
 
-/// Builds a status line from the outcome of a ping.
-pub fn status(name: &str, start: Instant, result: Result<(), String>) -> RegionStatus {
+/// Builds a status line from the outcome of a ping: `Err(Some(detail))` when the
+/// database could not be reached or failed, `Err(None)` when it did not answer in time.
+pub fn status(name: &str, start: Instant, result: Result<(), Option<String>>) -> RegionStatus {
     match result {
         Ok(()) => RegionStatus {
             name: name.to_owned(),
@@ -54,11 +59,23 @@ pub fn status(name: &str, start: Instant, result: Result<(), String>) -> RegionS
             latency_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
             error: None,
         },
-        Err(e) => RegionStatus {
-            name: name.to_owned(),
-            status: "down",
-            latency_ms: None,
-            error: Some(e),
-        },
+        Err(detail) => {
+            let error = match &detail {
+                Some(detail) => {
+                    tracing::warn!(database = name, %detail, "readiness: unreachable");
+                    "unreachable"
+                }
+                None => {
+                    tracing::warn!(database = name, "readiness: no answer in time");
+                    "timeout"
+                }
+            };
+            RegionStatus {
+                name: name.to_owned(),
+                status: "down",
+                latency_ms: None,
+                error: Some(error),
+            }
+        }
     }
 }

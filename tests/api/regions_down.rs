@@ -26,6 +26,8 @@ async fn a_killed_region_is_reported_and_refused_while_the_others_serve_and_it_r
         .find(|r| r["name"] == "maseru")
         .unwrap();
     assert_eq!(maseru["status"], "down", "{ready}");
+    // Anyone may ask /readyz: one word, never the driver's message (hosts, roles).
+    assert_eq!(maseru["error"], "unreachable", "{ready}");
     assert!(
         ready["regions"]
             .as_array()
