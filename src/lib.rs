@@ -11,6 +11,8 @@
 //! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
 //! - [`routing`]: the rule engine. Pure: no I/O, so it is tested without a database.
 //! - [`shards`]: a connection pool per region, health checks.
+//! - [`changes`]: each shard's change log, read by cursor without skipping late commits;
+//!   the wake-up listener and the pruner the real-time layer builds on.
 //! - [`auth`]: users, sessions (cookie or bearer), CSRF, login throttling.
 //! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
 //! - [`admin`]: the admin API for users, roles and the policy.
@@ -39,6 +41,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod changes;
 pub mod cli;
 pub mod clinical;
 pub mod config;
