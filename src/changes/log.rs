@@ -42,10 +42,10 @@ impl ToSql for Xid {
     to_sql_checked!();
 }
 
-/// The horizon and the log's state, then at most `$3` events after ($1, $2) and below the
+/// The read after a mark (public for EXPLAIN). The horizon and the log's state, then at most `$3` events after ($1, $2) and below the
 /// horizon, in reading order: one range scan of the primary key (see the plan in the
 /// report of `migrations/shard/0007_change_log.sql`).
-const READ: &str = "
+pub const READ_SQL: &str = "
 SELECT m.epoch, m.pruned_xid, m.pruned_seq, h.horizon, h.next_xid,
        e.xid, e.seq, e.kind, e.entity_id, e.patient_id, e.op, e.at, e.region
 FROM change_log_meta m
@@ -66,7 +66,7 @@ pub async fn read(shard: &Shard, from: &Mark, limit: u32) -> Result<Read, ShardE
     let rows = shard
         .read(|c| {
             Box::pin(async move {
-                let stmt = c.prepared(READ).await?;
+                let stmt = c.prepared(READ_SQL).await?;
                 c.client().query(&stmt, &[&xid, &seq, &limit]).await
             })
         })

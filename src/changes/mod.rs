@@ -42,7 +42,7 @@ mod prune;
 mod wake;
 
 pub use cursor::{Cursor, LogState, Mark, Position, Reset, resume};
-pub use log::{head, prune, read};
+pub use log::{READ_SQL, head, prune, read};
 pub use prune::spawn_pruner;
 pub use wake::{News, Wake};
 

@@ -5,6 +5,7 @@
 
 mod events;
 mod order;
+mod plan;
 mod resets;
 mod wake;
 
