@@ -28,7 +28,13 @@ use std::time::Duration;
 const AUDIT_TABLES: &[&str] = &["audit_log"];
 /// hmis's own bookkeeping: editing it would break `hmis migrate` (the migration history) or
 /// its check that a database belongs to its region, so admins only read it.
-const BOOKKEEPING_TABLES: &[&str] = &["_sqlx_migrations", "shard_identity"];
+/// The change log too: only its triggers append to it, and hmis prunes it.
+const BOOKKEEPING_TABLES: &[&str] = &[
+    "_sqlx_migrations",
+    "shard_identity",
+    "change_log",
+    "change_log_meta",
+];
 const PLANNER: &str = "planner";
 const PLANNING_SCHEMA: &str = "planning";
 /// Serializes two runs on the same database: two sessions granting on the same table at

@@ -39,6 +39,8 @@
 //! - [`transfer`]: the engine moving a patient between regions, journaled and restartable.
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`federate`]: the central database's views over every region's planning views.
+//! - [`changes`]: each shard's change log, read by cursor without skipping late commits;
+//!   the wake-up listener and the pruner the real-time layer builds on.
 //! - [`fanout`]: asking every region at once under a deadline; the k-way merge; cursors.
 //! - [`authz`]: casbin with regions as domains; the shipped roles and policy.
 //! - [`auth`]: users, passwords, sessions, login throttling.
@@ -73,6 +75,7 @@ pub mod bus;
 pub mod auth;
 pub mod authz;
 pub mod fanout;
+pub mod changes;
 pub mod federate;
 pub mod migrate;
 pub mod transfer;

@@ -6,12 +6,14 @@
 //! person reading them is an operator at night with a text editor.
 
 mod auth;
+mod changes;
 mod env;
 mod region;
 mod secret;
 mod source;
 
 pub use auth::AuthSettings;
+pub use changes::ChangesSettings;
 pub use region::{RegionOverride, RegionSettings};
 pub use secret::{DatabaseUrl, Secret};
 pub use source::{Chosen, DEV_DIR, choose, dev_file};
@@ -38,6 +40,7 @@ pub struct FileSettings {
     pub central: CentralSettings,
     pub paths: PathSettings,
     pub auth: AuthSettings,
+    pub changes: ChangesSettings,
     /// `[regions.<name>]`: settings of a region that win over its `regions/<name>.toml`
     /// (the file `hmis dev` writes points every region at its local cluster this way).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

@@ -3,9 +3,10 @@
 //! shards' triggers build with `json_build_object` (alerts), so that what a trigger sends
 //! and what hmis sends decode the same way, and the real-time layer builds on one type.
 //!
-//! Two channels carry them: [`AUTH_CHANNEL`] on the central database (caches every process
-//! must drop: sessions, users, policy, forwarding) and [`EVENTS_CHANNEL`] on each shard
-//! (what clinicians watch: alerts, transfers). A payload of a kind hmis does not know is a
+//! Three channels carry them: [`AUTH_CHANNEL`] on the central database (caches every
+//! process must drop: sessions, users, policy, forwarding), [`EVENTS_CHANNEL`] on each shard
+//! (what clinicians watch: alerts, transfers) and [`CHANGES_CHANNEL`] on each shard (its
+//! change log has news). A payload of a kind hmis does not know is a
 //! [`DecodeError`] for the listener to log, never a panic.
 
 use chrono::{DateTime, Utc};
@@ -16,6 +17,9 @@ use uuid::Uuid;
 pub const AUTH_CHANNEL: &str = "hmis_auth";
 /// Each shard's channel: events of that region's patients.
 pub const EVENTS_CHANNEL: &str = "hmis_events";
+/// Each shard's change-log channel (`migrations/shard/0007_change_log.sql`): a wake-up
+/// only; readers read the log by cursor and never trust the payload.
+pub const CHANGES_CHANNEL: &str = "hmis_changes";
 
 /// One notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +42,9 @@ pub enum Note {
         from_region: String,
         to_region: String,
     },
+    /// The region's change log has news (sent by the shard's `hmis_change_log` trigger,
+    /// once per writing transaction, at commit).
+    Changes { region: String },
 }
 
 /// What the `alerts_notify` trigger sends: IDs and the reading, no name.

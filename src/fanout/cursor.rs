@@ -57,6 +57,36 @@ impl Key {
         mac.update(CONTEXT);
         Key(XChaCha20Poly1305::new(&mac.finalize().into_bytes()))
     }
+
+    /// Seals `plain` for another kind of cursor (the change log's), bound to `context`:
+    /// what is sealed for one context never opens in another, so one setting serves both.
+    pub fn seal_for(&self, context: &[u8], plain: &[u8]) -> String {
+        let nonce: [u8; NONCE] = rand::random();
+        let payload = Payload {
+            msg: plain,
+            aad: context,
+        };
+        let sealed = self
+            .0
+            .encrypt(XNonce::from_slice(&nonce), payload)
+            .expect("sealing cannot fail for a cursor's size");
+        URL_SAFE_NO_PAD.encode([&nonce[..], &sealed].concat())
+    }
+
+    /// Opens what [`Key::seal_for`] sealed under this key and `context`; None for anything
+    /// else (forged, truncated, altered, another key or context).
+    pub fn open_for(&self, context: &[u8], raw: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
+        if bytes.len() <= NONCE {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE);
+        let payload = Payload {
+            msg: sealed,
+            aad: context,
+        };
+        self.0.decrypt(XNonce::from_slice(nonce), payload).ok()
+    }
 }
 
 /// Why a cursor was refused: the `detail` of the 400.

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "auth",
             "authz",
             "fanout",
+            "changes",
             "federate",
             "migrate",
             "transfer",
