@@ -32,13 +32,22 @@ pub async fn run(settings: Settings, resume: bool) -> anyhow::Result<ExitCode> {
         "{:<36}  {:<36}  {:<22}  {:<8}  last error",
         "transfer", "patient", "from -> to", "state"
     );
-    for t in &pending {
-        let route = format!("{} -> {}", t.from_region, t.to_region);
-        let error = t.last_error.as_deref().unwrap_or("-");
-        println!(
-            "{:<36}  {:<36}  {route:<22}  {:<8}  {error}",
-            t.id, t.patient_id, t.state
-        );
+    for pending in &pending {
+        match pending {
+            Ok(t) => {
+                let route = format!("{} -> {}", t.from_region, t.to_region);
+                let error = t.last_error.as_deref().unwrap_or("-");
+                println!(
+                    "{:<36}  {:<36}  {route:<22}  {:<8}  {error}",
+                    t.id, t.patient_id, t.state
+                );
+            }
+            // Listed, so that the operator sees it, though this hmis will not drive it.
+            Err(u) => println!(
+                "{:<36}  {:<36}  {:<22}  {:<8}  {}",
+                u.id, u.patient_id, "?", u.state.0, u.state
+            ),
+        }
     }
     Ok(ExitCode::from(2))
 }

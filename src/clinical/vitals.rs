@@ -32,7 +32,7 @@ pub const MUAC: &str = "56072-2";
 /// mg/dL per mmol/L of glucose (molar mass 180.16 g/mol).
 pub const GLUCOSE_MG_DL_PER_MMOL_L: f64 = 18.016;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Flag {
     Normal,
@@ -58,6 +58,14 @@ impl Flag {
 impl fmt::Display for Flag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Lets code that still compares a flag with its spelling (`o.flag == "critical"`) compile;
+/// compare with [`Flag::Critical`] instead, which a typo cannot turn into `false`.
+impl PartialEq<&str> for Flag {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

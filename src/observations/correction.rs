@@ -17,7 +17,7 @@ pub fn entered_in_error(o: &Observation, by: &str, reason: &str) -> Change {
         unit: o.unit.clone(),
         entered_value: o.entered_value,
         entered_unit: o.entered_unit.clone(),
-        flag: o.flag.clone(),
+        flag: o.flag.as_str().to_owned(),
         flag_reason: o.flag_reason.clone(),
         status: "entered-in-error",
         taken_at: o.taken_at.with_timezone(&Utc),

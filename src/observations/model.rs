@@ -1,7 +1,8 @@
 //! Observations and alerts as the API answers them, and their mapping from rows. Times are
 //! stored in UTC and answered in the region's local time with its offset.
 
-use crate::clinical::vitals;
+use crate::clinical::status::Status;
+use crate::clinical::vitals::{self, Flag};
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -34,13 +35,13 @@ pub struct Observation {
     pub entered_value: f64,
     pub entered_unit: String,
     /// `normal`, `low`, `high` or `critical`.
-    pub flag: String,
+    pub flag: Flag,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_reason: Option<String>,
     /// Computed by hmis (BMI), not typed.
     pub derived: bool,
     /// `final`, `amended` or `entered-in-error`.
-    pub status: String,
+    pub status: Status,
     pub taken_at: DateTime<FixedOffset>,
     pub recorded_by: String,
     pub recorded_at: DateTime<FixedOffset>,
@@ -55,6 +56,15 @@ pub struct Observation {
 
 pub fn local(tz: Tz) -> impl Fn(DateTime<Utc>) -> DateTime<FixedOffset> {
     move |t| t.with_timezone(&tz).fixed_offset()
+}
+
+/// A flag or status column; the database admits only the spellings the enums know (its
+/// `CHECK` constraints, and the history trigger copies from the checked table), so another
+/// one is a broken schema, as a column of the wrong type would be.
+pub fn typed<T: std::str::FromStr<Err = String>>(r: &Row, i: usize) -> T {
+    let text: &str = r.get(i);
+    text.parse()
+        .unwrap_or_else(|e| panic!("column {i} breaks the schema: {e}"))
 }
 
 pub fn name_of(code: &str) -> &'static str {
@@ -76,10 +86,10 @@ impl Observation {
             unit: r.get(6),
             entered_value: r.get(7),
             entered_unit: r.get(8),
-            flag: r.get(9),
+            flag: typed(r, 9),
             flag_reason: r.get(10),
             derived: r.get(11),
-            status: r.get(12),
+            status: typed(r, 12),
             taken_at: local(r.get(13)),
             recorded_by: r.get(14),
             recorded_at: local(r.get(15)),
@@ -99,9 +109,9 @@ pub struct Version {
     pub unit: String,
     pub entered_value: f64,
     pub entered_unit: String,
-    pub flag: String,
+    pub flag: Flag,
     pub flag_reason: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub taken_at: DateTime<FixedOffset>,
     /// Who wrote this version, when, and why (for versions after the first).
     pub written_by: String,
@@ -121,9 +131,9 @@ impl Version {
             unit: r.get(2),
             entered_value: r.get(3),
             entered_unit: r.get(4),
-            flag: r.get(5),
+            flag: typed(r, 5),
             flag_reason: r.get(6),
-            status: r.get(7),
+            status: typed(r, 7),
             taken_at: local(r.get(8)),
             written_by: r.get(9),
             written_at: local(r.get(10)),

@@ -2,8 +2,9 @@
 //! counts) and the chart series, downsampled in the database so that a year of readings
 //! crosses a slow link as a few hundred points.
 
-use super::model::{ALERT_COLUMNS, Alert, COLUMNS, Observation, local};
+use super::model::{ALERT_COLUMNS, Alert, COLUMNS, Observation, local, typed};
 use super::repo::{DbResult, PATIENT_SET};
+use crate::clinical::vitals::Flag;
 use crate::shards::Conn;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
@@ -104,7 +105,7 @@ pub struct Point {
     pub min: f64,
     pub max: f64,
     pub n: i64,
-    pub flag: String,
+    pub flag: Flag,
     /// The observation, for a single reading (to open or amend it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
@@ -160,7 +161,7 @@ pub async fn chart(
                 min: r.get(4),
                 max: r.get(5),
                 n: r.get(6),
-                flag: r.get(7),
+                flag: typed(r, 7),
                 id: r.get(8),
             };
             (r.get(0), r.get(1), point)

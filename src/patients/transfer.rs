@@ -122,7 +122,7 @@ pub async fn plan(
         from_region: source.name().to_owned(),
         to_region: target.name().to_owned(),
         district: patient.district,
-        state: "started".into(),
+        state: crate::transfer::State::Started,
         reason: input.reason.clone(),
         requested_by: actor.name().to_owned(),
         last_error: None,

@@ -1,8 +1,10 @@
 //! The transfer journal in the central database: one row per transfer and its state, the
 //! forwarding of a moved patient, and the news to every hmis process.
 
+use super::state::{State, UnknownState};
 use crate::domain::notify;
-use sqlx::PgPool;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgPool, Row};
 use uuid::Uuid;
 
 /// One transfer, as the journal holds it.
@@ -15,7 +17,8 @@ pub struct Transfer {
     pub to_region: String,
     pub district: String,
     /// `started`, `copied`, `switched`, `done` or `rolled_back`.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
     pub reason: Option<String>,
     pub requested_by: String,
     pub last_error: Option<String>,
@@ -36,7 +39,7 @@ pub async fn insert(central: &PgPool, t: &Transfer) -> Result<bool, sqlx::Error>
     .bind(&t.from_region)
     .bind(&t.to_region)
     .bind(&t.district)
-    .bind(&t.state)
+    .bind(t.state.as_str())
     .bind(&t.reason)
     .bind(&t.requested_by)
     .execute(central)
@@ -47,14 +50,14 @@ pub async fn insert(central: &PgPool, t: &Transfer) -> Result<bool, sqlx::Error>
 pub async fn set_state(
     central: &PgPool,
     id: Uuid,
-    state: &str,
+    state: State,
     error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE transfers SET state = $2, last_error = $3, updated_at = now() WHERE id = $1",
     )
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(error)
     .execute(central)
     .await
@@ -78,8 +81,9 @@ pub async fn switch(central: &PgPool, t: &Transfer) -> Result<(), sqlx::Error> {
     .bind(t.id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE transfers SET state = 'switched', updated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE transfers SET state = $2, updated_at = now() WHERE id = $1")
         .bind(t.id)
+        .bind(State::Switched.as_str())
         .execute(&mut *tx)
         .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -90,12 +94,37 @@ pub async fn switch(central: &PgPool, t: &Transfer) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// Transfers that have not finished, oldest first.
-pub async fn unfinished(central: &PgPool) -> Result<Vec<Transfer>, sqlx::Error> {
-    sqlx::query_as(&format!(
+/// A journal row whose state this hmis does not know: reported, and left as it is.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("transfer {id} of patient {patient_id}: {state}")]
+pub struct Unreadable {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub state: UnknownState,
+}
+
+/// Transfers that have not finished, oldest first; each one this hmis cannot read is an
+/// `Err` of its own, so that one odd row does not stop the others from being finished.
+pub async fn unfinished(
+    central: &PgPool,
+) -> Result<Vec<Result<Transfer, Unreadable>>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM transfers WHERE state NOT IN ('done', 'rolled_back')
          ORDER BY started_at"
     ))
     .fetch_all(central)
-    .await
+    .await?;
+    rows.iter().map(read).collect()
+}
+
+fn read(row: &PgRow) -> Result<Result<Transfer, Unreadable>, sqlx::Error> {
+    let state: String = row.try_get("state")?;
+    if let Err(unknown) = state.parse::<State>() {
+        return Ok(Err(Unreadable {
+            id: row.try_get("id")?,
+            patient_id: row.try_get("patient_id")?,
+            state: unknown,
+        }));
+    }
+    Transfer::from_row(row).map(Ok)
 }

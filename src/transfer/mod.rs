@@ -7,11 +7,13 @@
 mod copy;
 pub mod forwarding;
 pub mod journal;
+mod state;
 pub mod steps;
 
 pub use copy::{NOT_PATIENT_DATA, TABLES};
 pub use forwarding::Forwarding;
-pub use journal::Transfer;
+pub use journal::{Transfer, Unreadable};
+pub use state::{State, UnknownState};
 pub use steps::{Faults, POINTS, Point, TransferError, drive, no_faults, resume_all};
 
 use crate::shards::Shards;

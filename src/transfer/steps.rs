@@ -14,6 +14,7 @@
 use super::Ctx;
 use super::copy;
 use super::journal::{self, Transfer};
+use super::state::State;
 use crate::audit::{self, Line};
 use crate::domain::notify;
 use crate::shards::{Shard, ShardError};
@@ -55,6 +56,10 @@ pub enum TransferError {
     Stopped(String),
     #[error("rolled back: {0}")]
     RolledBack(String),
+    /// Not rolled back by itself: before the copy it is (nothing moved yet); after it, the
+    /// transfer waits, unfinished, for the region to be configured again.
+    #[error("region {0} is no longer configured")]
+    Unconfigured(String),
 }
 
 /// Runs the transfer from its current state to `done` (or `rolled_back`).
@@ -65,40 +70,44 @@ pub async fn drive(
 ) -> Result<(), TransferError> {
     let stop = |p: Point| faults(p).map_err(TransferError::Stopped);
     loop {
-        match t.state.as_str() {
-            "started" => {
-                freeze(ctx, t).await?;
+        match t.state {
+            State::Started => {
+                if let Err(e) = freeze(ctx, t).await {
+                    return Err(roll_back_if_refused(ctx, t, e).await);
+                }
                 stop(Point::Frozen)?;
                 if let Err(e) = copy_to_target(ctx, t).await {
                     return Err(roll_back_if_refused(ctx, t, e).await);
                 }
                 stop(Point::Copied)?;
-                journal::set_state(ctx.central, t.id, "copied", None).await?;
-                t.state = "copied".into();
+                journal::set_state(ctx.central, t.id, State::Copied, None).await?;
+                t.state = State::Copied;
                 stop(Point::CopyRecorded)?;
             }
-            "copied" => {
+            State::Copied => {
+                // Forwarding to a region this hmis cannot reach would strand the patient.
+                shard(ctx, &t.to_region)?;
                 journal::switch(ctx.central, t).await?;
                 ctx.forwarding.set(t.patient_id, &t.hrn, &t.to_region);
-                t.state = "switched".into();
+                t.state = State::Switched;
                 stop(Point::Switched)?;
             }
-            "switched" => {
+            State::Switched => {
                 delete_source(ctx, t).await?;
                 stop(Point::SourceDeleted)?;
-                journal::set_state(ctx.central, t.id, "done", None).await?;
-                t.state = "done".into();
+                journal::set_state(ctx.central, t.id, State::Done, None).await?;
+                t.state = State::Done;
                 announce(ctx, t).await;
             }
-            _ => return Ok(()),
+            State::Done | State::RolledBack => return Ok(()),
         }
     }
 }
 
 fn shard<'a>(ctx: &Ctx<'a>, region: &str) -> Result<&'a Shard, TransferError> {
-    ctx.shards.get(region).ok_or_else(|| {
-        TransferError::RolledBack(format!("region {region} is no longer configured"))
-    })
+    ctx.shards
+        .get(region)
+        .ok_or_else(|| TransferError::Unconfigured(region.to_owned()))
 }
 
 /// Freezes the source record for this transfer (again, after a restart: idempotent).
@@ -147,10 +156,14 @@ async fn copy_to_target(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError
     Ok(())
 }
 
-/// A copy the target refused (not a lost connection) will not succeed on a retry: the
-/// source is unfrozen and the transfer rolled back, with the reason in the journal.
+/// A copy the target refused (not a lost connection), or to or from a region that is no
+/// longer configured, will not succeed on a retry: the source is unfrozen and the transfer
+/// rolled back, with the reason in the journal.
 async fn roll_back_if_refused(ctx: &Ctx<'_>, t: &mut Transfer, e: TransferError) -> TransferError {
-    let refused = matches!(&e, TransferError::Region(ShardError::Query { .. }));
+    let refused = matches!(
+        &e,
+        TransferError::Region(ShardError::Query { .. }) | TransferError::Unconfigured(_)
+    );
     if !refused {
         return e;
     }
@@ -161,8 +174,8 @@ async fn roll_back_if_refused(ctx: &Ctx<'_>, t: &mut Transfer, e: TransferError)
         let sql = "UPDATE patients SET transfer_id = NULL WHERE id = $1 AND transfer_id = $2";
         let _ = conn.execute(sql, &[&t.patient_id, &t.id]).await;
     }
-    let _ = journal::set_state(ctx.central, t.id, "rolled_back", Some(&reason)).await;
-    t.state = "rolled_back".into();
+    let _ = journal::set_state(ctx.central, t.id, State::RolledBack, Some(&reason)).await;
+    t.state = State::RolledBack;
     TransferError::RolledBack(reason)
 }
 
@@ -223,16 +236,26 @@ async fn announce(ctx: &Ctx<'_>, t: &Transfer) {
     }
 }
 
-/// Finishes every unfinished transfer; returns how many are still unfinished.
+/// Finishes every unfinished transfer; returns how many are still unfinished. A journal
+/// row in a state this hmis does not know is one of them: it is logged and left as it is
+/// (no step runs on it, its row is not rewritten), for an operator or a newer hmis.
 pub async fn resume_all(ctx: &Ctx<'_>) -> usize {
     let Ok(pending) = journal::unfinished(ctx.central).await else {
         return usize::MAX;
     };
     let mut left = 0;
-    for mut t in pending {
+    for pending in pending {
+        let mut t = match pending {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(transfer = %e.id, error = %e, "transfer left alone: its state is unknown to this hmis");
+                left += 1;
+                continue;
+            }
+        };
         if let Err(e) = drive(ctx, &mut t, &no_faults).await {
             tracing::warn!(transfer = %t.id, state = %t.state, error = %e, "transfer not finished yet");
-            let _ = journal::set_state(ctx.central, t.id, &t.state, Some(&e.to_string())).await;
+            let _ = journal::set_state(ctx.central, t.id, t.state, Some(&e.to_string())).await;
             left += usize::from(!matches!(e, TransferError::RolledBack(_)));
         }
     }

@@ -27,3 +27,4 @@ mod records;
 mod regions_down;
 mod stats;
 mod transfer;
+mod transfer_engine;

@@ -176,7 +176,7 @@ async fn journaled(app: &TestApp, p: &Value) -> Transfer {
         from_region: "quthing".into(),
         to_region: "maseru".into(),
         district: "Berea".into(),
-        state: "started".into(),
+        state: transfer::State::Started,
         reason: None,
         requested_by: "fault-test".into(),
         last_error: None,
