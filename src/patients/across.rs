@@ -5,15 +5,16 @@
 
 use super::list::{self, Query};
 use super::model::PatientPage;
-use super::search::{SearchParams, bad, paging, search_region};
+use super::search::{SearchParams, bad, paging};
 use super::sort::Sort;
 use crate::app::App;
-use crate::authz::{Relation, kinds::PATIENT};
+use crate::authz::kinds::PATIENT;
 use crate::fanout::Consistency;
 use crate::fanout::cursor::{Cursor, Key};
 use crate::http::Actor;
 use crate::http::ApiError;
-use crate::records::{authorize, sees_identity};
+use crate::records::regions::{self, Asked, Need};
+use crate::records::sees_identity;
 use crate::shards::Shard;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -28,7 +29,7 @@ const MAX_DEPTH: usize = 10_000;
 pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Response, ApiError> {
     let (page, size, q) = paging(p)?;
     let consistency = Consistency::parse(p.consistency.as_deref())?;
-    let shards = regions(app, actor, p.region.as_deref()).await?;
+    let shards = regions::for_actor(app, actor, &READERS, asked(p)).await?;
     let names = sees_names_everywhere(app, actor, &shards).await;
     // Readers who may not see names get an order that does not reveal them.
     let default = if names { None } else { Some("created_at") };
@@ -91,42 +92,18 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
     Ok(Json(body).into_response())
 }
 
-/// The regions named (each must be readable: 403 otherwise), or all readable ones.
-async fn regions<'a>(
-    app: &'a Arc<App>,
-    actor: &Actor,
-    named: Option<&str>,
-) -> Result<Vec<&'a Shard>, ApiError> {
-    let mut out = Vec::new();
-    match named {
-        Some(list) => {
-            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                let shard = search_region(app, Some(name))?;
-                authorize(app, actor, shard.name(), PATIENT, "read", None).await?;
-                if !out.iter().any(|s: &&Shard| s.name() == shard.name()) {
-                    out.push(shard);
-                }
-            }
-        }
-        None => {
-            for shard in app.shards.iter() {
-                if app
-                    .authz
-                    .allowed(actor.name(), shard.name(), PATIENT, "read", Relation::None)
-                    .await
-                {
-                    out.push(shard);
-                }
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "{} may not read patients in any region",
-            actor.name()
-        )));
-    }
-    Ok(out)
+/// Who may be listed: readers of patient records.
+pub(super) const READERS: Need = Need {
+    grants: &[(PATIENT, "read")],
+    doing: "read patient records",
+    refuse_none: true,
+};
+
+/// The regions named in `?region=`, or every one the reader may read.
+pub(super) fn asked(p: &SearchParams) -> Asked<'_> {
+    p.region
+        .as_deref()
+        .map_or(Asked::Every, |r| Asked::Param("region", r))
 }
 
 /// A reader who may not see who patients are may neither search by who they are nor

@@ -6,11 +6,12 @@
 
 use super::model::{COLUMNS, Patient, PatientRow};
 use crate::app::App;
-use crate::authz::{Relation, kinds};
+use crate::authz::kinds;
 use crate::domain::duplicates::{self, Person};
 use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
-use crate::http::Actor;
+use crate::http::{Actor, ApiError};
+use crate::records::regions::{self, Asked, Need};
 use crate::shards::{Conn, Shard};
 use chrono::{Datelike, NaiveDate};
 use futures_util::future::join_all;
@@ -58,14 +59,22 @@ static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Who is asked for duplicates: regions where the clerk may read patients and see who
+/// they are. None is no refusal: the check only helps, the create was authorized itself.
+const SEERS: Need = Need {
+    grants: &[(kinds::PATIENT, "read"), (kinds::PATIENT_IDENTITY, "read")],
+    doing: "read who patients are",
+    refuse_none: false,
+};
+
 /// Asks every region the actor may read patients' identities in.
-pub async fn find(app: &App, actor: &Actor, p: &NewPatient, skip: &[Uuid]) -> Found {
-    let mut regions = Vec::new();
-    for shard in app.shards.iter() {
-        if may_see(app, actor, shard.name()).await {
-            regions.push(shard);
-        }
-    }
+pub async fn find(
+    app: &App,
+    actor: &Actor,
+    p: &NewPatient,
+    skip: &[Uuid],
+) -> Result<Found, ApiError> {
+    let regions = regions::for_actor(app, actor, &SEERS, Asked::Every).await?;
     let asked = join_all(regions.iter().map(|s| in_region(app, actor, s, p, skip))).await;
     let mut found = Found {
         candidates: Vec::new(),
@@ -84,15 +93,7 @@ pub async fn find(app: &App, actor: &Actor, p: &NewPatient, skip: &[Uuid]) -> Fo
     }
     found.candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     found.candidates.truncate(SHOWN);
-    found
-}
-
-async fn may_see(app: &App, actor: &Actor, region: &str) -> bool {
-    let allowed = |kind| {
-        app.authz
-            .allowed(actor.name(), region, kind, "read", Relation::None)
-    };
-    allowed(kinds::PATIENT).await && allowed(kinds::PATIENT_IDENTITY).await
+    Ok(found)
 }
 
 async fn in_region(
@@ -184,11 +185,11 @@ pub async fn before_create(
     p: &NewPatient,
     confirmed: &[Uuid],
     key: Option<(&Shard, &str)>,
-) -> Result<Vec<String>, crate::http::ApiError> {
+) -> Result<Vec<String>, ApiError> {
     if key_used(key).await? {
         return Ok(Vec::new());
     }
-    let found = find(app, actor, p, confirmed).await;
+    let found = find(app, actor, p, confirmed).await?;
     if found.candidates.is_empty() {
         return Ok(found.unchecked);
     }
@@ -198,7 +199,7 @@ pub async fn before_create(
         return Ok(Vec::new());
     }
     let candidates = serde_json::to_value(&found.candidates).map_err(anyhow::Error::from)?;
-    Err(crate::http::ApiError::PossibleDuplicates(candidates))
+    Err(ApiError::PossibleDuplicates(candidates))
 }
 
 async fn key_used(key: Option<(&Shard, &str)>) -> Result<bool, crate::shards::ShardError> {

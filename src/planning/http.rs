@@ -6,17 +6,16 @@
 use super::encode::Format;
 use super::{guard, run};
 use crate::app::{App, AppState};
-use crate::audit;
-use crate::authz::{Relation, kinds};
+use crate::authz::kinds;
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::records::regions::{self, Asked, Need};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 /// The SQL itself goes into the audit trail up to this length, its SHA-256 beyond.
 const AUDIT_SQL_CHARS: usize = 4000;
@@ -96,80 +95,23 @@ fn format_from(headers: &HeaderMap) -> Format {
     }
 }
 
-/// The regions to ask. Named ones must exist and be allowed (403 at the first that is
-/// not, audited there as denied); by default, every region the caller may query, and 403
-/// (audited in every region) when that is none.
+/// Who may run planners' queries in a region.
+const PLANNERS: Need = Need {
+    grants: &[(kinds::QUERY, "run")],
+    doing: "run queries",
+    refuse_none: true,
+};
+
+/// The regions to ask: those named in `regions` (unknown: 422; refused: 403, audited
+/// there), or every one the caller may query (none: 403, audited in every region).
 async fn regions(
-    app: &Arc<App>,
+    app: &App,
     actor: &Actor,
     named: Option<&[String]>,
 ) -> Result<Vec<String>, ApiError> {
-    let Some(named) = named else {
-        return default_regions(app, actor).await;
-    };
-    if named.is_empty() {
-        return Err(ApiError::field(
-            "regions",
-            "names no region; leave it out to ask every region you may query",
-        ));
-    }
-    let mut chosen: Vec<String> = Vec::new();
-    for name in named {
-        if app.shards.get(name).is_none() {
-            let known: Vec<&str> = app.shards.iter().map(|s| s.name()).collect();
-            return Err(ApiError::field(
-                "regions",
-                format!("unknown region \"{name}\"; known: {}", known.join(", ")),
-            ));
-        }
-        if !chosen.contains(name) {
-            chosen.push(name.clone());
-        }
-    }
-    for name in &chosen {
-        if !may_query(app, actor, name).await {
-            refuse(app, actor, name).await;
-            return Err(ApiError::Forbidden(format!(
-                "{} may not run queries in region {name}",
-                actor.name()
-            )));
-        }
-    }
-    Ok(chosen)
-}
-
-/// Every region the caller may query; refused (and audited everywhere) when none.
-async fn default_regions(app: &Arc<App>, actor: &Actor) -> Result<Vec<String>, ApiError> {
-    let mut allowed = Vec::new();
-    for shard in app.shards.iter() {
-        if may_query(app, actor, shard.name()).await {
-            allowed.push(shard.name().to_owned());
-        }
-    }
-    if allowed.is_empty() {
-        for shard in app.shards.iter() {
-            refuse(app, actor, shard.name()).await;
-        }
-        return Err(ApiError::Forbidden(format!(
-            "{} may not run queries in any region",
-            actor.name()
-        )));
-    }
-    Ok(allowed)
-}
-
-async fn may_query(app: &App, actor: &Actor, region: &str) -> bool {
-    app.authz
-        .allowed(actor.name(), region, kinds::QUERY, "run", Relation::None)
-        .await
-}
-
-/// Audits a refused query in `region`, after the answer has gone out.
-async fn refuse(app: &Arc<App>, actor: &Actor, region: &str) {
-    if let Some(shard) = app.shards.get(region) {
-        let line = actor.line(&app.authz, region, "run query").await;
-        audit::denied(shard, line, None);
-    }
+    let asked = named.map_or(Asked::Every, |r| Asked::Body("regions", r));
+    let shards = regions::for_actor(app, actor, &PLANNERS, asked).await?;
+    Ok(shards.iter().map(|s| s.name().to_owned()).collect())
 }
 
 fn audit_text(sql: &str) -> String {

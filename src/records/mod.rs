@@ -5,6 +5,7 @@
 //! headers a patient answer carries.
 
 pub mod access;
+pub mod regions;
 
 pub use access::{Located, choose, reach, resolve};
 

@@ -7,10 +7,11 @@ pub mod merge;
 mod queries;
 
 use crate::app::{App, AppState};
-use crate::authz::{Relation, kinds::STATS};
+use crate::authz::kinds::STATS;
 use crate::fanout::{self, Consistency, Coverage};
 use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
+use crate::records::regions::{self, Asked, Need};
 use crate::shards::Shard;
 use axum::Json;
 use axum::extract::State;
@@ -164,48 +165,20 @@ fn group_by(raw: Option<&str>, known: &[&str], default: &str) -> Result<Vec<Stri
     Ok(out)
 }
 
-/// The regions named (each must allow statistics: 403 otherwise), or all that do.
+/// Who may see statistics of a region.
+const READERS: Need = Need {
+    grants: &[(STATS, "read")],
+    doing: "read statistics",
+    refuse_none: true,
+};
+
+/// The regions named in `?region=` (unknown: 400; refused: 403, audited), or every one
+/// the reader may see statistics of.
 async fn regions<'a>(
     app: &'a App,
     actor: &Actor,
     named: Option<&str>,
 ) -> Result<Vec<&'a Shard>, ApiError> {
-    let mut out = Vec::new();
-    for shard in app.shards.iter() {
-        let wanted = named.is_none_or(|list| list.split(',').any(|n| n.trim() == shard.name()));
-        if !wanted {
-            continue;
-        }
-        if app
-            .authz
-            .allowed(actor.name(), shard.name(), STATS, "read", Relation::None)
-            .await
-        {
-            out.push(shard);
-        } else if named.is_some() {
-            return Err(ApiError::Forbidden(format!(
-                "{} may not read statistics of region {}",
-                actor.name(),
-                shard.name()
-            )));
-        }
-    }
-    if let Some(list) = named
-        && let Some(unknown) = list
-            .split(',')
-            .map(str::trim)
-            .find(|n| app.shards.get(n).is_none())
-    {
-        return Err(ApiError::bad(
-            "region",
-            format!("unknown region \"{unknown}\""),
-        ));
-    }
-    if out.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "{} may not read statistics in any region",
-            actor.name()
-        )));
-    }
-    Ok(out)
+    let asked = named.map_or(Asked::Every, |r| Asked::Param("region", r));
+    regions::for_actor(app, actor, &READERS, asked).await
 }

@@ -24,6 +24,7 @@ mod placement;
 mod planner_view;
 mod planning;
 mod records;
+mod regions_for_actor;
 mod regions_down;
 mod stats;
 mod transfer;
