@@ -49,7 +49,7 @@ impl Readers {
         // second (3 x wal_writer_delay at most), and a database crash in that window is the
         // only way to lose one. Writes of records use the pool, which keeps synchronous
         // commit.
-        config.options("-c synchronous_commit=off");
+        super::add_options(&mut config, "-c synchronous_commit=off");
         Readers {
             config,
             slots: (0..count.max(1)).map(|_| RwLock::new(None)).collect(),

@@ -31,6 +31,9 @@ async fn a_read_after_a_cursor_at_100k_events_scans_only_the_events_it_returns()
     .fetch_one(&mut db)
     .await
     .unwrap();
+    // As hmis's own connections run (see `shards::pg_config`): without JIT, which would
+    // compile the generic plan for 100+ ms.
+    sqlx::query("SET jit = off").execute(&mut db).await.unwrap();
     sqlx::query("SET plan_cache_mode = force_generic_plan")
         .execute(&mut db)
         .await
