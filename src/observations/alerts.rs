@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// Acknowledges an alert. Acknowledging twice keeps the first acknowledgement.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/alerts/{alert_id}/acknowledge", tag = "observations", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("alert_id" = Uuid, Path)),
-    responses((status = 200, body = Alert), doc::Signed, doc::Denied, doc::ByPatient))]
+    responses((status = 200, body = Alert), doc::Signed, doc::Denied, doc::ByPatient, doc::Conflict, doc::Gone))]
 pub async fn acknowledge(
     State(app): State<AppState>,
     actor: Actor,
@@ -30,6 +30,12 @@ pub async fn acknowledge(
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
     let tz = shard.settings.tz();
+    // Share-locked: a merge, delete or transfer waits for the acknowledgement.
+    at.writable(
+        super::repo::lock_patient(&tx, pid)
+            .await
+            .map_err(db(shard))?,
+    )?;
     let acked = super::repo::acknowledge(&tx, pid, alert, actor.name(), tz)
         .await
         .map_err(db(shard))?;

@@ -54,19 +54,6 @@ async fn open<'a>(
     access::resolve(app, actor, pid, shard, OBSERVATION, action).await
 }
 
-/// A patient whose record can take new observations: not missing, deleted or merged.
-fn writable(state: Option<repo::PatientState>, id: Uuid) -> Result<repo::PatientState, ApiError> {
-    match state {
-        None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
-        Some(s) if s.deleted => Err(ApiError::Gone(format!("patient {id} was deleted"))),
-        Some(s) if s.transferring => Err(crate::records::moving(id)),
-        Some(s) => match s.merged_into {
-            Some(survivor) => Err(crate::records::merged(id, survivor)),
-            None => Ok(s),
-        },
-    }
-}
-
 /// Writes a read's audit line through the region's writer before the answer goes out.
 async fn audit_read(
     app: &App,

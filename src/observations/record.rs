@@ -4,7 +4,7 @@
 use super::input::{Measured, ObservationSetInput};
 use super::model::RecordedSet;
 use super::repo::{self, NewObservation};
-use super::{db, open, writable};
+use super::{db, open};
 use crate::app::AppState;
 use crate::audit;
 use crate::clinical::vitals::{self, HEIGHT, WEIGHT};
@@ -47,10 +47,7 @@ pub async fn record(
     );
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let patient = writable(
-        at.found(repo::lock_patient(&tx, pid).await.map_err(db(shard))?),
-        pid,
-    )?;
+    let patient = at.writable(repo::lock_patient(&tx, pid).await.map_err(db(shard))?)?;
     let lock = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))";
     tx.execute(lock, &[&set_id]).await.map_err(db(shard))?;
     let earlier = repo::set(&tx, set_id, tz).await.map_err(db(shard))?;

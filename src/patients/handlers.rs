@@ -2,7 +2,7 @@
 //! rest), authorize for that region before touching its shard, run on that one shard with
 //! the audit line, answer with `X-Hmis-Region` and the record's `region`.
 
-use super::http::{live, patient_response};
+use super::http::patient_response;
 use super::model::{PatientRow, routing_record};
 use super::repo::{self, Inserted};
 use crate::app::{App, AppState};
@@ -14,7 +14,8 @@ use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc, record_route};
 use crate::records::access::reach;
 use crate::records::{
-    REGION_HEADER, authorize, db, idempotency_key, if_match, region_value, sees_identity,
+    REGION_HEADER, authorize, db, fresh, idempotency_key, if_match, readable, region_value,
+    sees_identity,
 };
 use crate::shards::Shard;
 use axum::extract::{Path, State};
@@ -71,8 +72,12 @@ pub async fn create(
         )),
         Inserted::Replayed { patient_id, .. } => {
             let row = repo::get(&conn, patient_id).await.map_err(db(shard))?;
-            let mut response =
-                patient_response(StatusCode::CREATED, live(row, patient_id)?, shard, identity);
+            let mut response = patient_response(
+                StatusCode::CREATED,
+                readable(row, patient_id)?,
+                shard,
+                identity,
+            );
             response
                 .headers_mut()
                 .insert("idempotent-replayed", "true".parse().expect("ascii"));
@@ -106,7 +111,7 @@ pub async fn get(
     let identity = sees_identity(&app, &actor, shard.name()).await;
     Ok(patient_response(
         StatusCode::OK,
-        live(row, id)?,
+        readable(row, id)?,
         shard,
         identity,
     ))
@@ -137,18 +142,8 @@ pub async fn update(
     let line = actor.line(&app.authz, shard.name(), "update").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
-    if let Some(survivor) = current.merged_into {
-        return Err(crate::records::merged(id, survivor));
-    }
-    if current.transfer_id.is_some() {
-        return Err(crate::records::moving(id));
-    }
-    if current.version != expected {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
+    let current = at.writable(repo::lock(&tx, id).await.map_err(db(shard))?)?;
+    fresh(Some(expected), current.version)?;
     let merged = merge(&app, &current, &patch)?;
     if place(&app, &merged)?.name() != shard.name() {
         return Err(ApiError::Conflict(
@@ -185,15 +180,8 @@ pub async fn delete(
     let line = actor.line(&app.authz, shard.name(), "delete").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
-    if current.transfer_id.is_some() {
-        return Err(crate::records::moving(id));
-    }
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
+    let current = at.writable(repo::lock(&tx, id).await.map_err(db(shard))?)?;
+    fresh(expected, current.version)?;
     repo::soft_delete(&tx, id).await.map_err(db(shard))?;
     audit::write(&tx, &line, Some(id), "ok")
         .await

@@ -4,14 +4,13 @@
 //! why, and who undid it. Both records must be in the same region: moving one is a
 //! transfer first.
 
-use super::http::live;
 use crate::app::AppState;
 use crate::audit;
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::records::access::reach;
-use crate::records::{REGION_HEADER, db, region_value};
+use crate::records::{Guarded, Intent, REGION_HEADER, Status, db, region_value, writable};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -91,23 +90,9 @@ pub async fn merge(
     // Locked in ID order, so that two clerks merging the same pair both ways cannot deadlock.
     let (a, b) = (survivor.min(duplicate), survivor.max(duplicate));
     // Either record may be one that moved where the clerk may not merge: absent for her.
-    let seen = |row: Option<super::model::PatientRow>| {
-        let at = if row.as_ref().is_some_and(|r| r.id == survivor) {
-            at
-        } else {
-            dup
-        };
-        at.found(row)
-    };
-    let first = live(seen(super::repo::lock(&tx, a).await.map_err(db(shard))?), a)?;
-    let second = live(seen(super::repo::lock(&tx, b).await.map_err(db(shard))?), b)?;
-    for row in [&first, &second] {
-        if let Some(into) = row.merged_into {
-            return Err(crate::records::merged(row.id, into));
-        }
-        if row.transfer_id.is_some() {
-            return Err(crate::records::moving(row.id));
-        }
+    for id in [a, b] {
+        let at = if id == survivor { at } else { dup };
+        at.writable(super::repo::lock(&tx, id).await.map_err(db(shard))?)?;
     }
     if has_merged_into_it(&tx, duplicate)
         .await
@@ -163,16 +148,20 @@ pub async fn unmerge(
     let line = actor.line(&app.authz, shard.name(), "unmerge").await;
     let mut conn = shard.conn().await?;
     let tx = conn.transaction().await.map_err(db(shard))?;
-    let row = live(
-        at.found(super::repo::lock(&tx, duplicate).await.map_err(db(shard))?),
-        duplicate,
-    )?;
+    let locked = super::repo::lock(&tx, duplicate).await.map_err(db(shard))?;
+    let row = at.check(locked, Intent::Record)?;
     let Some(survivor) = row.merged_into else {
         return Err(ApiError::Conflict(
             "not-merged",
             format!("{duplicate} is not merged into another record"),
         ));
     };
+    // Being merged is what an unmerge changes; anything else refuses it as any write.
+    let unmerged = Status {
+        merged_into: None,
+        ..row.status()
+    };
+    writable(Some(unmerged), duplicate)?;
     let sql = format!(
         "WITH p AS (UPDATE patients SET merged_into = NULL, version = version + 1, updated_at = now()
                     WHERE id = $1)
