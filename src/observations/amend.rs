@@ -6,13 +6,13 @@
 use super::correction::{corrected, entered_in_error, follow_alerts, recompute_bmi};
 use super::model::{Observation, ObservationWithHistory};
 use super::repo;
-use super::{audit_read, db, open};
+use super::{audit_read, open};
 use crate::app::AppState;
 use crate::audit;
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
-use crate::records::{Intent, REGION_HEADER, fresh, if_match, region_value};
+use crate::records::{Intent, REGION_HEADER, Work, fresh, if_match, region_value};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, header};
@@ -97,34 +97,27 @@ pub async fn amend(
             .line(&app.authz, shard.name(), "update observation")
             .await,
     );
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    let patient = at.writable(repo::lock_patient(&tx, pid).await.map_err(db(shard))?)?;
-    let current = repo::lock(&tx, pid, obs, tz)
-        .await
-        .map_err(db(shard))?
-        .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no observation {obs}")))?;
-    check(&current, expected)?;
-    let change = if error {
-        entered_in_error(&current, actor.name(), &reason)
-    } else {
-        corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
-    };
-    let updated = repo::change(&tx, obs, &change, tz)
-        .await
-        .map_err(db(shard))?;
-    follow_alerts(&tx, &current, &updated, tz)
-        .await
-        .map_err(db(shard))?;
-    if updated.code == WEIGHT || updated.code == HEIGHT {
-        recompute_bmi(&tx, pid, &updated, patient.birth_date, actor.name())
-            .await
-            .map_err(db(shard))?;
-    }
-    audit::write(&tx, &line, Some(pid), "ok")
-        .await
-        .map_err(db(shard))?;
-    tx.commit().await.map_err(db(shard))?;
+    let updated = shard
+        .write(async |tx| -> Work<_> {
+            let patient = at.writable(repo::lock_patient(tx, pid).await?)?;
+            let current = repo::lock(tx, pid, obs, tz).await?.ok_or_else(|| {
+                ApiError::NotFound(format!("patient {pid} has no observation {obs}"))
+            })?;
+            check(&current, expected)?;
+            let change = if error {
+                entered_in_error(&current, actor.name(), &reason)
+            } else {
+                corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
+            };
+            let updated = repo::change(tx, obs, &change, tz).await?;
+            follow_alerts(tx, &current, &updated, tz).await?;
+            if updated.code == WEIGHT || updated.code == HEIGHT {
+                recompute_bmi(tx, pid, &updated, patient.birth_date, actor.name()).await?;
+            }
+            audit::write(tx, &line, Some(pid), "ok").await?;
+            Ok(updated)
+        })
+        .await?;
     let etag = format!("\"{}\"", updated.version);
     let headers = [
         (HeaderName::from_static(REGION_HEADER), region_value(shard)),

@@ -18,7 +18,7 @@ use crate::authz::kinds::OBSERVATION;
 use crate::http::Actor;
 use crate::http::{ApiError, record_route};
 use crate::records::access::{self, Located};
-use crate::records::{db, locate};
+use crate::records::locate;
 use crate::routing::Record;
 use crate::shards::Shard;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -15,7 +15,7 @@ pub use guard::{
 use crate::app::App;
 use crate::authz::{Relation, kinds};
 use crate::http::{Actor, ApiError, record_route};
-use crate::shards::Shard;
+use crate::shards::{Abort, Shard};
 use axum::http::{HeaderMap, HeaderValue, header};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -34,6 +34,16 @@ pub fn locate<'a>(app: &'a App, id: &str) -> Result<(&'a Shard, Uuid), ApiError>
         .ok_or_else(|| ApiError::NotFound(format!("no patient with ID {id}")))?;
     record_route(shard.name(), None);
     Ok((shard, pid.uuid()))
+}
+
+/// What a write's closure returns (see [`Shard::write`]): `?` takes both the database's
+/// errors and the guard's refusals.
+pub type Work<T> = Result<T, Abort<ApiError>>;
+
+impl From<ApiError> for Abort<ApiError> {
+    fn from(e: ApiError) -> Self {
+        Abort::Refused(e)
+    }
 }
 
 pub fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
