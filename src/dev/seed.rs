@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::domain::PatientId;
 use crate::domain::patient::{NewPatient, Sex};
 use crate::patients::{model::routing_record, repo};
+use crate::shards::Abort;
 use chrono::{Duration, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -115,7 +116,6 @@ async fn patients(app: &App, total: usize) -> anyhow::Result<()> {
             .shards
             .get(&routed.region)
             .expect("rules name known regions");
-        let mut conn = shard.conn().await?;
         let id = PatientId::new(shard.settings.code).uuid();
         let line = crate::audit::Line {
             actor: "hmis-dev-seed".into(),
@@ -124,7 +124,12 @@ async fn patients(app: &App, total: usize) -> anyhow::Result<()> {
             region: routed.region.clone(),
             request_id: "seed".into(),
         };
-        repo::insert(&mut conn, id, &patient, None, &line).await?;
+        // A unit of work of its own per patient, as a registration is.
+        shard
+            .write(async |tx| -> Result<_, Abort<anyhow::Error>> {
+                Ok(repo::insert(tx, id, &patient, None, &line).await?)
+            })
+            .await?;
         written += 1;
     }
     tracing::info!(patients = written, regions = ?empty, "seeded demo patients");

@@ -6,13 +6,13 @@
 use super::correction::{corrected, entered_in_error, follow_alerts, recompute_bmi};
 use super::model::{Observation, ObservationWithHistory};
 use super::repo;
-use super::{audit_read, db, open, writable};
+use super::{audit_read, open};
 use crate::app::AppState;
 use crate::audit;
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
-use crate::records::{REGION_HEADER, if_match, region_value};
+use crate::records::{Intent, REGION_HEADER, Work, fresh, if_match, region_value};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, header};
@@ -23,7 +23,7 @@ use uuid::Uuid;
 /// One observation and every earlier version of it.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/observations/{observation_id}", tag = "observations", security(("bearer" = []), ("hmis_session" = [])),
     params(("id" = String, Path), ("observation_id" = Uuid, Path)),
-    responses((status = 200, body = ObservationWithHistory), doc::Signed, doc::Denied, doc::ByPatient))]
+    responses((status = 200, body = ObservationWithHistory), doc::Signed, doc::Denied, doc::ByPatient, doc::Conflict, doc::Gone))]
 pub async fn get(
     State(app): State<AppState>,
     actor: Actor,
@@ -32,13 +32,20 @@ pub async fn get(
     let at = open(&app, &actor, &id, "read").await?;
     let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
-    let found = at.found(
-        shard
-            .read(|c| Box::pin(repo::with_history(c, pid, obs, tz)))
-            .await?,
-    );
+    let (patient, found) = shard
+        .read(|c| {
+            Box::pin(async move {
+                tokio::try_join!(
+                    crate::records::status(c, pid),
+                    repo::with_history(c, pid, obs, tz)
+                )
+            })
+        })
+        .await?;
+    let found = at.found(found);
     let outcome = if found.is_some() { "ok" } else { "not_found" };
     audit_read(&app, &actor, shard, "read observation", pid, outcome).await?;
+    at.check(patient, Intent::Belongings)?;
     let (observation, history) = found
         .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no observation {obs}")))?;
     let etag = format!("\"{}\"", observation.version);
@@ -90,37 +97,27 @@ pub async fn amend(
             .line(&app.authz, shard.name(), "update observation")
             .await,
     );
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    let patient = writable(
-        at.found(repo::lock_patient(&tx, pid).await.map_err(db(shard))?),
-        pid,
-    )?;
-    let current = repo::lock(&tx, pid, obs, tz)
-        .await
-        .map_err(db(shard))?
-        .ok_or_else(|| ApiError::NotFound(format!("patient {pid} has no observation {obs}")))?;
-    check(&current, expected)?;
-    let change = if error {
-        entered_in_error(&current, actor.name(), &reason)
-    } else {
-        corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
-    };
-    let updated = repo::change(&tx, obs, &change, tz)
-        .await
-        .map_err(db(shard))?;
-    follow_alerts(&tx, &current, &updated, tz)
-        .await
-        .map_err(db(shard))?;
-    if updated.code == WEIGHT || updated.code == HEIGHT {
-        recompute_bmi(&tx, pid, &updated, patient.birth_date, actor.name())
-            .await
-            .map_err(db(shard))?;
-    }
-    audit::write(&tx, &line, Some(pid), "ok")
-        .await
-        .map_err(db(shard))?;
-    tx.commit().await.map_err(db(shard))?;
+    let updated = shard
+        .write(async |tx| -> Work<_> {
+            let patient = at.writable(repo::lock_patient(tx, pid).await?)?;
+            let current = repo::lock(tx, pid, obs, tz).await?.ok_or_else(|| {
+                ApiError::NotFound(format!("patient {pid} has no observation {obs}"))
+            })?;
+            check(&current, expected)?;
+            let change = if error {
+                entered_in_error(&current, actor.name(), &reason)
+            } else {
+                corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
+            };
+            let updated = repo::change(tx, obs, &change, tz).await?;
+            follow_alerts(tx, &current, &updated, tz).await?;
+            if updated.code == WEIGHT || updated.code == HEIGHT {
+                recompute_bmi(tx, pid, &updated, patient.birth_date, actor.name()).await?;
+            }
+            audit::write(tx, &line, Some(pid), "ok").await?;
+            Ok(updated)
+        })
+        .await?;
     let etag = format!("\"{}\"", updated.version);
     let headers = [
         (HeaderName::from_static(REGION_HEADER), region_value(shard)),
@@ -166,10 +163,5 @@ fn check(current: &Observation, expected: i32) -> Result<(), ApiError> {
             "a BMI is computed: correct the weight or height it came from".into(),
         ));
     }
-    if current.version != expected {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
-    Ok(())
+    fresh(Some(expected), current.version)
 }

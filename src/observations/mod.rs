@@ -18,7 +18,7 @@ use crate::authz::kinds::OBSERVATION;
 use crate::http::Actor;
 use crate::http::{ApiError, record_route};
 use crate::records::access::{self, Located};
-use crate::records::{db, locate};
+use crate::records::locate;
 use crate::routing::Record;
 use crate::shards::Shard;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -52,19 +52,6 @@ async fn open<'a>(
         .ok_or_else(|| ApiError::NotFound(format!("no patient with ID {id}")))?;
     let pid = crate::domain::PatientId::from_uuid(id);
     access::resolve(app, actor, pid, shard, OBSERVATION, action).await
-}
-
-/// A patient whose record can take new observations: not missing, deleted or merged.
-fn writable(state: Option<repo::PatientState>, id: Uuid) -> Result<repo::PatientState, ApiError> {
-    match state {
-        None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
-        Some(s) if s.deleted => Err(ApiError::Gone(format!("patient {id} was deleted"))),
-        Some(s) if s.transferring => Err(crate::records::moving(id)),
-        Some(s) => match s.merged_into {
-            Some(survivor) => Err(crate::records::merged(id, survivor)),
-            None => Ok(s),
-        },
-    }
 }
 
 /// Writes a read's audit line through the region's writer before the answer goes out.

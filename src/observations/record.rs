@@ -3,14 +3,14 @@
 
 use super::input::{Measured, ObservationSetInput};
 use super::model::RecordedSet;
+use super::open;
 use super::repo::{self, NewObservation};
-use super::{db, open, writable};
 use crate::app::AppState;
 use crate::audit;
 use crate::clinical::vitals::{self, HEIGHT, WEIGHT};
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
-use crate::records::region_value;
+use crate::records::{Work, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
@@ -45,56 +45,37 @@ pub async fn record(
             .line(&app.authz, shard.name(), "create observation")
             .await,
     );
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    let patient = writable(
-        at.found(repo::lock_patient(&tx, pid).await.map_err(db(shard))?),
-        pid,
-    )?;
-    let lock = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))";
-    tx.execute(lock, &[&set_id]).await.map_err(db(shard))?;
-    let earlier = repo::set(&tx, set_id, tz).await.map_err(db(shard))?;
-    if let Some(first) = earlier.first() {
-        if first.patient_id != pid {
-            return Err(ApiError::Conflict(
-                "idempotency-key-reused",
-                "this Idempotency-Key was used for another patient; use a new key".into(),
-            ));
-        }
-        return Ok(answer(
-            StatusCode::OK,
-            shard,
-            pid,
-            set_id,
-            earlier,
-            Vec::new(),
-        ));
-    }
-    let measured = set
-        .measure(patient.birth_date)
-        .map_err(ApiError::Validation)?;
-    let rows = with_bmi(&tx, pid, set.taken_at, patient.birth_date, &measured)
-        .await
-        .map_err(db(shard))?;
-    let stored = repo::insert_set(&tx, pid, set_id, set.taken_at, actor.name(), &rows, tz)
-        .await
-        .map_err(db(shard))?;
-    let mut alerts = Vec::new();
-    for o in stored.iter().filter(|o| o.flag == "critical") {
-        alerts.push(repo::raise_alert(&tx, o, tz).await.map_err(db(shard))?);
-    }
-    audit::write(&tx, &line, Some(pid), "ok")
-        .await
-        .map_err(db(shard))?;
-    tx.commit().await.map_err(db(shard))?;
-    Ok(answer(
-        StatusCode::CREATED,
-        shard,
-        pid,
-        set_id,
-        stored,
-        alerts,
-    ))
+    let (status, observations, alerts) = shard
+        .write(async |tx| -> Work<_> {
+            let patient = at.writable(repo::lock_patient(tx, pid).await?)?;
+            let lock = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))";
+            tx.execute(lock, &[&set_id]).await?;
+            let earlier = repo::set(tx, set_id, tz).await?;
+            if let Some(first) = earlier.first() {
+                if first.patient_id != pid {
+                    return Err(ApiError::Conflict(
+                        "idempotency-key-reused",
+                        "this Idempotency-Key was used for another patient; use a new key".into(),
+                    )
+                    .into());
+                }
+                return Ok((StatusCode::OK, earlier, Vec::new()));
+            }
+            let measured = set
+                .measure(patient.birth_date)
+                .map_err(ApiError::Validation)?;
+            let rows = with_bmi(tx, pid, set.taken_at, patient.birth_date, &measured).await?;
+            let stored =
+                repo::insert_set(tx, pid, set_id, set.taken_at, actor.name(), &rows, tz).await?;
+            let mut alerts = Vec::new();
+            for o in stored.iter().filter(|o| o.flag == "critical") {
+                alerts.push(repo::raise_alert(tx, o, tz).await?);
+            }
+            audit::write(tx, &line, Some(pid), "ok").await?;
+            Ok((StatusCode::CREATED, stored, alerts))
+        })
+        .await?;
+    Ok(answer(status, shard, pid, set_id, observations, alerts))
 }
 
 fn answer(

@@ -25,6 +25,16 @@ pub struct PatientState {
     pub transferring: bool,
 }
 
+impl crate::records::Guarded for PatientState {
+    fn status(&self) -> crate::records::Status {
+        crate::records::Status {
+            deleted: self.deleted,
+            merged_into: self.merged_into,
+            transferring: self.transferring,
+        }
+    }
+}
+
 pub async fn lock_patient(tx: &impl GenericClient, id: Uuid) -> DbResult<Option<PatientState>> {
     let stmt = tx
         .prepare_cached(

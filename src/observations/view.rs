@@ -8,8 +8,7 @@ use crate::app::AppState;
 use crate::clinical::vitals::{self, BP_PANEL, DIASTOLIC, SYSTOLIC};
 use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
-use crate::records::merged;
-use crate::records::{REGION_HEADER, present, region_value};
+use crate::records::{Intent, REGION_HEADER, region_value};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -37,13 +36,13 @@ pub async fn summary(
             })
         })
         .await?;
-    let patient = at.found(patient);
-    let outcome = if patient.is_some() { "ok" } else { "not_found" };
+    let outcome = if at.found(patient).is_some() {
+        "ok"
+    } else {
+        "not_found"
+    };
     audit_read(&app, &actor, shard, "read summary", pid, outcome).await?;
-    let patient = present(patient, pid)?;
-    if let Some(survivor) = patient.merged_into {
-        return Err(merged(pid, survivor));
-    }
+    at.check(patient, Intent::Belongings)?;
     let body = Summary {
         patient_id: pid,
         region: shard.name().to_owned(),
@@ -114,12 +113,13 @@ pub async fn chart(
             })
         })
         .await?;
-    let patient = at.found(patient);
-    let outcome = if patient.is_some() { "ok" } else { "not_found" };
+    let outcome = if at.found(patient).is_some() {
+        "ok"
+    } else {
+        "not_found"
+    };
     audit_read(&app, &actor, shard, "read observations", pid, outcome).await?;
-    if let Some(survivor) = present(patient, pid)?.merged_into {
-        return Err(merged(pid, survivor));
-    }
+    at.check(patient, Intent::Belongings)?;
     let mut series: Vec<Series> = codes.iter().map(|c| empty_series(c)).collect();
     for (code, total, point) in rows {
         if let Some(s) = series.iter_mut().find(|s| s.code == code) {

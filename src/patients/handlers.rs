@@ -2,7 +2,7 @@
 //! rest), authorize for that region before touching its shard, run on that one shard with
 //! the audit line, answer with `X-Hmis-Region` and the record's `region`.
 
-use super::http::{live, patient_response};
+use super::http::patient_response;
 use super::model::{PatientRow, routing_record};
 use super::repo::{self, Inserted};
 use crate::app::{App, AppState};
@@ -14,7 +14,8 @@ use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc, record_route};
 use crate::records::access::reach;
 use crate::records::{
-    REGION_HEADER, authorize, db, idempotency_key, if_match, region_value, sees_identity,
+    REGION_HEADER, Work, authorize, fresh, idempotency_key, if_match, readable, region_value,
+    sees_identity,
 };
 use crate::shards::Shard;
 use axum::extract::{Path, State};
@@ -44,11 +45,10 @@ pub async fn create(
     let id = PatientId::new(shard.settings.code).uuid();
     let hash = Sha256::digest(format!("{patient:?}")).to_vec();
     let line = actor.line(&app.authz, shard.name(), "create").await;
-    let mut conn = shard.conn().await?;
     let key = key.as_deref().map(|k| (k, &hash[..]));
-    let inserted = repo::insert(&mut conn, id, &patient, key, &line)
-        .await
-        .map_err(db(shard))?;
+    let inserted = shard
+        .write(async |tx| -> Work<_> { Ok(repo::insert(tx, id, &patient, key, &line).await?) })
+        .await?;
     let identity = sees_identity(&app, &actor, shard.name()).await;
     match inserted {
         Inserted::Created(row) => {
@@ -70,9 +70,13 @@ pub async fn create(
             "this Idempotency-Key was used for a different patient; use a new key".into(),
         )),
         Inserted::Replayed { patient_id, .. } => {
-            let row = repo::get(&conn, patient_id).await.map_err(db(shard))?;
-            let mut response =
-                patient_response(StatusCode::CREATED, live(row, patient_id)?, shard, identity);
+            let row = shard.read(|c| Box::pin(repo::get(c, patient_id))).await?;
+            let mut response = patient_response(
+                StatusCode::CREATED,
+                readable(row, patient_id)?,
+                shard,
+                identity,
+            );
             response
                 .headers_mut()
                 .insert("idempotent-replayed", "true".parse().expect("ascii"));
@@ -106,7 +110,7 @@ pub async fn get(
     let identity = sees_identity(&app, &actor, shard.name()).await;
     Ok(patient_response(
         StatusCode::OK,
-        live(row, id)?,
+        readable(row, id)?,
         shard,
         identity,
     ))
@@ -135,36 +139,19 @@ pub async fn update(
     }
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let line = actor.line(&app.authz, shard.name(), "update").await;
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
-    if let Some(survivor) = current.merged_into {
-        return Err(crate::records::merged(id, survivor));
-    }
-    if current.transfer_id.is_some() {
-        return Err(crate::records::moving(id));
-    }
-    if current.version != expected {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
-    let merged = merge(&app, &current, &patch)?;
-    if place(&app, &merged)?.name() != shard.name() {
-        return Err(ApiError::Conflict(
-            "region-change",
-            format!(
-                "district {} is served by another region; moving a patient between regions is a \
-             transfer: POST /api/v1/patients/{id}/transfer",
-                merged.district
-            ),
-        ));
-    }
-    let row = repo::update(&tx, id, &merged).await.map_err(db(shard))?;
-    audit::write(&tx, &line, Some(id), "ok")
-        .await
-        .map_err(db(shard))?;
-    tx.commit().await.map_err(db(shard))?;
+    let row = shard
+        .write(async |tx| -> Work<_> {
+            let current = at.writable(repo::lock(tx, id).await?)?;
+            fresh(Some(expected), current.version)?;
+            let merged = merge(&app, &current, &patch)?;
+            if place(&app, &merged)?.name() != shard.name() {
+                return Err(region_change(&merged.district, id).into());
+            }
+            let row = repo::update(tx, id, &merged).await?;
+            audit::write(tx, &line, Some(id), "ok").await?;
+            Ok(row)
+        })
+        .await?;
     let identity = sees_identity(&app, &actor, shard.name()).await;
     Ok(patient_response(StatusCode::OK, row, shard, identity))
 }
@@ -183,27 +170,30 @@ pub async fn delete(
     let (shard, id) = (at.shard, at.id);
     let expected = if_match(&headers)?;
     let line = actor.line(&app.authz, shard.name(), "delete").await;
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    let current = live(at.found(repo::lock(&tx, id).await.map_err(db(shard))?), id)?;
-    if current.transfer_id.is_some() {
-        return Err(crate::records::moving(id));
-    }
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
-    repo::soft_delete(&tx, id).await.map_err(db(shard))?;
-    audit::write(&tx, &line, Some(id), "ok")
-        .await
-        .map_err(db(shard))?;
-    tx.commit().await.map_err(db(shard))?;
+    shard
+        .write(async |tx| -> Work<_> {
+            let current = at.writable(repo::lock(tx, id).await?)?;
+            fresh(expected, current.version)?;
+            repo::soft_delete(tx, id).await?;
+            audit::write(tx, &line, Some(id), "ok").await?;
+            Ok(())
+        })
+        .await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(REGION_HEADER, region_value(shard))],
     )
         .into_response())
+}
+
+fn region_change(district: &str, id: uuid::Uuid) -> ApiError {
+    ApiError::Conflict(
+        "region-change",
+        format!(
+            "district {district} is served by another region; moving a patient between regions \
+             is a transfer: POST /api/v1/patients/{id}/transfer"
+        ),
+    )
 }
 
 fn parse(app: &App, input: &PatientInput) -> Result<NewPatient, ApiError> {

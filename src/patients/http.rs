@@ -1,23 +1,20 @@
-//! Helpers the patient handlers share: locating a patient's shard from its ID, the
-//! response headers (`ETag`, `X-Hmis-Region`, `Location`), and `If-Match`.
+//! Helpers the patient handlers share: the record's guard status, and the response
+//! headers (`ETag`, `X-Hmis-Region`, `Location`).
 
 use super::model::PatientRow;
-use crate::http::ApiError;
-use crate::records::{REGION_HEADER, region_value};
+use crate::records::{Guarded, REGION_HEADER, Status, region_value};
 use crate::shards::Shard;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use uuid::Uuid;
 
-/// A live row, or 404 / 410.
-pub fn live(row: Option<PatientRow>, id: Uuid) -> Result<PatientRow, ApiError> {
-    match row {
-        None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
-        Some(r) if r.deleted_at.is_some() => {
-            Err(ApiError::Gone(format!("patient {id} was deleted")))
+impl Guarded for PatientRow {
+    fn status(&self) -> Status {
+        Status {
+            deleted: self.deleted_at.is_some(),
+            merged_into: self.merged_into,
+            transferring: self.transfer_id.is_some(),
         }
-        Some(r) => Ok(r),
     }
 }
 

@@ -4,21 +4,23 @@
 //! why, and who undid it. Both records must be in the same region: moving one is a
 //! transfer first.
 
-use super::http::live;
 use crate::app::AppState;
 use crate::audit;
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::records::access::reach;
-use crate::records::{REGION_HEADER, db, region_value};
+use crate::records::{
+    Guarded, Intent, Located, REGION_HEADER, Status, Work, region_value, writable,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use serde::{Deserialize, Serialize};
+use tokio_postgres::Row;
 use uuid::Uuid;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -86,63 +88,15 @@ pub async fn merge(
         ));
     }
     let line = actor.line(&app.authz, shard.name(), "merge").await;
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    // Locked in ID order, so that two clerks merging the same pair both ways cannot deadlock.
-    let (a, b) = (survivor.min(duplicate), survivor.max(duplicate));
-    // Either record may be one that moved where the clerk may not merge: absent for her.
-    let seen = |row: Option<super::model::PatientRow>| {
-        let at = if row.as_ref().is_some_and(|r| r.id == survivor) {
-            at
-        } else {
-            dup
-        };
-        at.found(row)
-    };
-    let first = live(seen(super::repo::lock(&tx, a).await.map_err(db(shard))?), a)?;
-    let second = live(seen(super::repo::lock(&tx, b).await.map_err(db(shard))?), b)?;
-    for row in [&first, &second] {
-        if let Some(into) = row.merged_into {
-            return Err(crate::records::merged(row.id, into));
-        }
-        if row.transfer_id.is_some() {
-            return Err(crate::records::moving(row.id));
-        }
-    }
-    if has_merged_into_it(&tx, duplicate)
-        .await
-        .map_err(db(shard))?
-    {
-        return Err(ApiError::Conflict(
-            "has-merged-records",
-            format!("records were merged into {duplicate}: undo those merges first"),
-        ));
-    }
-    let sql = format!(
-        "WITH p AS (UPDATE patients SET merged_into = $2, version = version + 1, updated_at = now()
-                    WHERE id = $3)
-         INSERT INTO patient_merges (id, survivor_id, duplicate_id, reason, merged_by)
-         VALUES ($1, $2, $3, $4, $5) RETURNING {MERGE_COLUMNS}"
-    );
-    let row = tx
-        .query_one(
-            &sql,
-            &[
-                &Uuid::now_v7(),
-                &survivor,
-                &duplicate,
-                &reason,
-                &actor.name(),
-            ],
-        )
-        .await
-        .map_err(db(shard))?;
-    for id in [survivor, duplicate] {
-        audit::write(&tx, &line, Some(id), "ok")
-            .await
-            .map_err(db(shard))?;
-    }
-    tx.commit().await.map_err(db(shard))?;
+    let row = shard
+        .write(async |tx| -> Work<_> {
+            let row = fold(tx, at, dup, &reason, actor.name()).await?;
+            for id in [survivor, duplicate] {
+                audit::write(tx, &line, Some(id), "ok").await?;
+            }
+            Ok(row)
+        })
+        .await?;
     Ok(answer(StatusCode::CREATED, &row, shard))
 }
 
@@ -161,36 +115,84 @@ pub async fn unmerge(
     let (shard, duplicate) = (at.shard, at.id);
     let reason = reason(input.reason.as_deref())?;
     let line = actor.line(&app.authz, shard.name(), "unmerge").await;
-    let mut conn = shard.conn().await?;
-    let tx = conn.transaction().await.map_err(db(shard))?;
-    let row = live(
-        at.found(super::repo::lock(&tx, duplicate).await.map_err(db(shard))?),
-        duplicate,
-    )?;
+    let row = shard
+        .write(async |tx| -> Work<_> {
+            let (row, survivor) = unfold(tx, at, &reason, actor.name()).await?;
+            for id in [survivor, duplicate] {
+                audit::write(tx, &line, Some(id), "ok").await?;
+            }
+            Ok(row)
+        })
+        .await?;
+    Ok(answer(StatusCode::OK, &row, shard))
+}
+
+/// Locks both records (in ID order, so that two clerks merging the same pair both ways
+/// cannot deadlock), checks that both may change, and points the duplicate at the survivor.
+async fn fold(
+    tx: &Transaction<'_>,
+    at: Located<'_>,
+    dup: Located<'_>,
+    reason: &str,
+    by: &str,
+) -> Work<Row> {
+    let (survivor, duplicate) = (at.id, dup.id);
+    // Either record may be one that moved where the clerk may not merge: absent for her.
+    for id in [survivor.min(duplicate), survivor.max(duplicate)] {
+        let at = if id == survivor { at } else { dup };
+        at.writable(super::repo::lock(tx, id).await?)?;
+    }
+    if has_merged_into_it(tx, duplicate).await? {
+        return Err(ApiError::Conflict(
+            "has-merged-records",
+            format!("records were merged into {duplicate}: undo those merges first"),
+        )
+        .into());
+    }
+    let sql = format!(
+        "WITH p AS (UPDATE patients SET merged_into = $2, version = version + 1, updated_at = now()
+                    WHERE id = $3)
+         INSERT INTO patient_merges (id, survivor_id, duplicate_id, reason, merged_by)
+         VALUES ($1, $2, $3, $4, $5) RETURNING {MERGE_COLUMNS}"
+    );
+    let params: [Param; 5] = [&Uuid::now_v7(), &survivor, &duplicate, &reason, &by];
+    Ok(tx.query_one(&sql, &params).await?)
+}
+
+/// Locks the merged record, checks that it is merged and may otherwise change, and sets it
+/// apart again: the merge's row, and the survivor it was merged into.
+async fn unfold(
+    tx: &Transaction<'_>,
+    at: Located<'_>,
+    reason: &str,
+    by: &str,
+) -> Work<(Row, Uuid)> {
+    let duplicate = at.id;
+    let row = at.check(super::repo::lock(tx, duplicate).await?, Intent::Record)?;
     let Some(survivor) = row.merged_into else {
         return Err(ApiError::Conflict(
             "not-merged",
             format!("{duplicate} is not merged into another record"),
-        ));
+        )
+        .into());
     };
+    // Being merged is what an unmerge changes; anything else refuses it as any write.
+    let unmerged = Status {
+        merged_into: None,
+        ..row.status()
+    };
+    writable(Some(unmerged), duplicate)?;
     let sql = format!(
         "WITH p AS (UPDATE patients SET merged_into = NULL, version = version + 1, updated_at = now()
                     WHERE id = $1)
          UPDATE patient_merges SET undone_by = $2, undone_at = now(), undo_reason = $3
          WHERE duplicate_id = $1 AND undone_at IS NULL RETURNING {MERGE_COLUMNS}"
     );
-    let row = tx
-        .query_one(&sql, &[&duplicate, &actor.name(), &reason])
-        .await
-        .map_err(db(shard))?;
-    for id in [survivor, duplicate] {
-        audit::write(&tx, &line, Some(id), "ok")
-            .await
-            .map_err(db(shard))?;
-    }
-    tx.commit().await.map_err(db(shard))?;
-    Ok(answer(StatusCode::OK, &row, shard))
+    let merge = tx.query_one(&sql, &[&duplicate, &by, &reason]).await?;
+    Ok((merge, survivor))
 }
+
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
 fn reason(raw: Option<&str>) -> Result<String, ApiError> {
     let r = raw.map(str::trim).unwrap_or("");
@@ -208,7 +210,7 @@ async fn has_merged_into_it(
     Ok(tx.query_one(sql, &[&id]).await?.get(0))
 }
 
-fn answer(status: StatusCode, r: &tokio_postgres::Row, shard: &crate::shards::Shard) -> Response {
+fn answer(status: StatusCode, r: &Row, shard: &crate::shards::Shard) -> Response {
     let local = |t: DateTime<Utc>| t.with_timezone(&shard.settings.tz()).fixed_offset();
     let body = Merge {
         id: r.get(0),

@@ -6,7 +6,7 @@ use crate::audit::{self, Line};
 use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
 use crate::shards::Conn;
-use deadpool_postgres::{GenericClient, Object};
+use deadpool_postgres::GenericClient;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
@@ -31,16 +31,15 @@ pub enum Inserted {
     },
 }
 
-/// Inserts a patient; with a key, claims the key first in the same transaction so that
-/// a concurrent retry waits for this one and then sees its result.
+/// Inserts a patient in `tx`; with a key, claims the key first in the same transaction so
+/// that a concurrent retry waits for this one and then sees its result.
 pub async fn insert(
-    conn: &mut Object,
+    tx: &impl GenericClient,
     id: Uuid,
     p: &NewPatient,
     key: Option<(&str, &[u8])>,
     line: &Line,
 ) -> DbResult<Inserted> {
-    let tx = conn.transaction().await?;
     if let Some((key, hash)) = key {
         let claim = tx
             .prepare_cached(
@@ -70,8 +69,7 @@ pub async fn insert(
     let stmt = tx.prepare_cached(&sql).await?;
     let keys = name_keys(p);
     let row = tx.query_one(&stmt, &fields(&id, p, &keys)).await?;
-    audit::write(&tx, line, Some(id), "ok").await?;
-    tx.commit().await?;
+    audit::write(tx, line, Some(id), "ok").await?;
     Ok(Inserted::Created(Box::new(PatientRow::from_row(&row))))
 }
 

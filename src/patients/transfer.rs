@@ -2,7 +2,6 @@
 //! request and who asks, writes down what the transfer will do, and hands it to the engine
 //! ([`crate::transfer`]), which finishes it even if hmis dies half-way.
 
-use super::http::live;
 use crate::app::{App, AppState};
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
@@ -78,18 +77,12 @@ pub async fn plan(
             })
         })
         .await?;
-    let row = live(at.found(row), pid)?;
+    let row = at.writable(row)?;
     if folded.get::<_, bool>(0) {
         return Err(ApiError::Conflict(
             "has-merged-records",
             format!("records were merged into {pid}: undo those merges, or transfer them first"),
         ));
-    }
-    if let Some(survivor) = row.merged_into {
-        return Err(crate::records::merged(pid, survivor));
-    }
-    if row.transfer_id.is_some() {
-        return Err(crate::records::moving(pid));
     }
     let mut moved = row.to_input();
     moved.district = Some(

@@ -12,6 +12,7 @@
 //! Without this, a transferred patient's old ID answered 403 and an invented one 404: an
 //! oracle for "this person exists and moved away".
 
+use super::guard::{self, Guarded, Intent};
 use super::{authorize, forbidden, label, locate};
 use crate::app::App;
 use crate::audit;
@@ -36,6 +37,16 @@ impl<'a> Located<'a> {
     /// What the shard found, as the reader may learn it: nothing, for a hidden patient.
     pub fn found<T>(&self, row: Option<T>) -> Option<T> {
         row.filter(|_| !self.hidden)
+    }
+
+    /// What the shard found, checked for `intent` (see [`super::guard`]).
+    pub fn check<T: Guarded>(&self, row: Option<T>, intent: Intent) -> Result<T, ApiError> {
+        guard::check(self.found(row), self.id, intent)
+    }
+
+    /// What the shard found, for a change: 404, 410 or 409 unless it may change.
+    pub fn writable<T: Guarded>(&self, row: Option<T>) -> Result<T, ApiError> {
+        self.check(row, Intent::Write)
     }
 }
 

@@ -1,18 +1,22 @@
 //! The patient-record guard, shared by every resource that touches one patient's record
 //! (patients, observations, transfer): find the shard an ID names (after any transfer),
 //! decide whether this reader may act there without revealing where a patient moved
-//! ([`access`]), the conflicts of a record that is moving or merged, `If-Match`, and the
-//! headers a patient answer carries.
+//! ([`access`]), what a missing, deleted, merged or moving record answers ([`guard`]),
+//! `If-Match`, and the headers a patient answer carries.
 
 pub mod access;
+pub mod guard;
 pub mod regions;
 
 pub use access::{Located, choose, reach, resolve};
+pub use guard::{
+    Guarded, Intent, Status, check, fresh, merged, moving, readable, status, writable,
+};
 
 use crate::app::App;
 use crate::authz::{Relation, kinds};
 use crate::http::{Actor, ApiError, record_route};
-use crate::shards::{Conn, Shard};
+use crate::shards::{Abort, Shard};
 use axum::http::{HeaderMap, HeaderValue, header};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -31,6 +35,16 @@ pub fn locate<'a>(app: &'a App, id: &str) -> Result<(&'a Shard, Uuid), ApiError>
         .ok_or_else(|| ApiError::NotFound(format!("no patient with ID {id}")))?;
     record_route(shard.name(), None);
     Ok((shard, pid.uuid()))
+}
+
+/// What a write's closure returns (see [`Shard::write`]): `?` takes both the database's
+/// errors and the guard's refusals.
+pub type Work<T> = Result<T, Abort<ApiError>>;
+
+impl From<ApiError> for Abort<ApiError> {
+    fn from(e: ApiError) -> Self {
+        Abort::Refused(e)
+    }
 }
 
 pub fn db(shard: &Shard) -> impl Fn(tokio_postgres::Error) -> ApiError + '_ {
@@ -123,48 +137,5 @@ pub fn idempotency_key(headers: &HeaderMap, actor: &Actor) -> Result<Option<Stri
             "Idempotency-Key",
             "must be 1 to 255 printable ASCII characters",
         )),
-    }
-}
-/// A record frozen while it moves region: the write is for a few seconds later.
-pub fn moving(id: Uuid) -> ApiError {
-    ApiError::Conflict(
-        "transfer-in-progress",
-        format!("patient {id} is moving to another region; try again in a moment"),
-    )
-}
-
-pub fn merged(id: Uuid, survivor: Uuid) -> ApiError {
-    ApiError::Conflict(
-        "merged",
-        format!("patient {id} was merged into {survivor}: use /api/v1/patients/{survivor}"),
-    )
-}
-
-/// What every guard decision needs to know of a patient's record, and nothing else.
-#[derive(Debug, Clone, Copy)]
-pub struct Status {
-    pub deleted: bool,
-    pub merged_into: Option<Uuid>,
-    pub transferring: bool,
-}
-
-/// The status of patient `id` in this shard, if it has the record.
-pub async fn status(conn: &impl Conn, id: Uuid) -> Result<Option<Status>, tokio_postgres::Error> {
-    let sql = "SELECT deleted_at IS NOT NULL, merged_into, transfer_id IS NOT NULL FROM patients WHERE id = $1";
-    let stmt = conn.prepared(sql).await?;
-    let row = conn.client().query_opt(&stmt, &[&id]).await?;
-    Ok(row.map(|r| Status {
-        deleted: r.get(0),
-        merged_into: r.get(1),
-        transferring: r.get(2),
-    }))
-}
-
-/// A record that exists and was not deleted: else 404 or 410.
-pub fn present(status: Option<Status>, id: Uuid) -> Result<Status, ApiError> {
-    match status {
-        None => Err(ApiError::NotFound(format!("no patient with ID {id}"))),
-        Some(s) if s.deleted => Err(ApiError::Gone(format!("patient {id} was deleted"))),
-        Some(s) => Ok(s),
     }
 }

@@ -6,9 +6,11 @@
 
 mod health;
 mod readers;
+mod write;
 
 pub use health::{ReadinessReport, RegionStatus, status};
 pub use readers::{Conn, Reader, Readers};
+pub use write::Abort;
 
 use crate::config::{RegionSettings, Settings};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};

@@ -18,6 +18,7 @@ mod cursors;
 mod db_roles;
 mod dev_process;
 mod fanout;
+mod guard;
 mod headers;
 mod openapi_contract;
 mod placement;
