@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::auth::users;
 use crate::authz::store;
 use crate::http::ApiError;
+use crate::http::ConflictKind;
 use crate::http::Subject;
 use axum::http::StatusCode;
 
@@ -25,7 +26,7 @@ pub(super) async fn set_disabled(
     require_all_of(app, subject, &grants).await?;
     if disabled && username == subject.username() {
         return Err(ApiError::Conflict(
-            "disable-self",
+            ConflictKind::DisableSelf,
             "you cannot disable yourself: ask another admin".into(),
         ));
     }

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::authz::{Grant, store};
 use crate::domain::FieldError;
 use crate::http::ApiError;
+use crate::http::ConflictKind;
 use crate::http::Subject;
 use axum::http::StatusCode;
 
@@ -50,7 +51,7 @@ pub(super) async fn change(
     match (changed, add) {
         (true, _) => Ok(StatusCode::NO_CONTENT),
         (false, true) => Err(ApiError::Conflict(
-            "grant-exists",
+            ConflictKind::GrantExists,
             format!("{username} is {} in {} already", g.role, g.region),
         )),
         (false, false) => Err(ApiError::NotFound(format!(
@@ -84,7 +85,7 @@ async fn revoke_system_admin(app: &App, username: &str) -> Result<bool, ApiError
 
 pub(super) fn last_system_admin(username: &str) -> ApiError {
     ApiError::Conflict(
-        "last-system-admin",
+        ConflictKind::LastSystemAdmin,
         format!("{username} is the last active system admin: make another one first"),
     )
 }

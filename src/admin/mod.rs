@@ -12,6 +12,7 @@ mod policies;
 mod users;
 
 use crate::app::{App, AppState};
+use crate::authz::Action;
 use crate::authz::{Grant, Relation, kinds};
 use crate::http::ApiError;
 use crate::http::Subject;
@@ -44,7 +45,13 @@ async fn require(app: &App, subject: &Subject, kind: &str, region: &str) -> Resu
 
 async fn may(app: &App, subject: &Subject, kind: &str, region: &str) -> bool {
     app.authz
-        .allowed(subject.username(), region, kind, "admin", Relation::None)
+        .allowed(
+            subject.username(),
+            region,
+            kind,
+            Action::Admin,
+            Relation::None,
+        )
         .await
 }
 

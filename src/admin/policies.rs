@@ -5,6 +5,7 @@
 use super::{internal, require};
 use crate::app::AppState;
 use crate::authz::{kinds, store};
+use crate::http::ConflictKind;
 use crate::http::Subject;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
@@ -113,7 +114,7 @@ async fn change(
     match (changed, add) {
         (true, _) => Ok(StatusCode::NO_CONTENT),
         (false, true) => Err(ApiError::Conflict(
-            "policy-exists",
+            ConflictKind::PolicyExists,
             format!("the policy has {role} {kind} {action} {cond} already"),
         )),
         (false, false) => Err(ApiError::NotFound(format!(

@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::auth::users::{self, CreateError};
 use crate::authz::{Grant, store};
 use crate::domain::FieldError;
+use crate::http::ConflictKind;
 use crate::http::Subject;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use axum::Json;
@@ -84,7 +85,7 @@ pub async fn create(
         Ok(_) => {}
         Err(CreateError::Exists(_)) => {
             let detail = format!("user {} exists", new.username);
-            return Err(ApiError::Conflict("user-exists", detail));
+            return Err(ApiError::Conflict(ConflictKind::UserExists, detail));
         }
         Err(CreateError::Other(e)) => return Err(internal(e)),
     }

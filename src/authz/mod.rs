@@ -18,7 +18,7 @@ use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, RbacApi};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 
-pub use policy::kinds;
+pub use policy::{Action, kinds};
 
 /// Whether the subject owns or takes part in the object (for "own" policy lines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,9 +114,10 @@ impl Authz {
         user: &str,
         region: &str,
         kind: &str,
-        action: &str,
+        action: Action,
         rel: Relation,
     ) -> bool {
+        let action = action.as_str();
         let key = format!("{user}\0{region}\0{kind}\0{action}\0{}", rel.as_str());
         if let Some(&d) = self.decisions.read().get(&key) {
             return d;

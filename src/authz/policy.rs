@@ -18,6 +18,71 @@ pub mod kinds {
     pub const QUERY: &str = "query";
 }
 
+/// What a request asks to do with an object: the action of a policy line. The policy
+/// table stores these as text (and `*` for all); code names them only through this type,
+/// so a misspelt action is a compile error, not a silent denial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Merge,
+    Transfer,
+    /// A planner's query (`query` objects).
+    Run,
+    /// Managing users and the policy (`user`, `policy` objects).
+    Admin,
+    /// Acknowledging an alert (`observation` objects).
+    Acknowledge,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Read,
+        Action::Create,
+        Action::Update,
+        Action::Delete,
+        Action::Merge,
+        Action::Transfer,
+        Action::Run,
+        Action::Admin,
+        Action::Acknowledge,
+    ];
+
+    /// The word in policy lines and audit lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Merge => "merge",
+            Action::Transfer => "transfer",
+            Action::Run => "run",
+            Action::Admin => "admin",
+            Action::Acknowledge => "acknowledge",
+        }
+    }
+}
+
+impl std::str::FromStr for Action {
+    type Err = String;
+
+    fn from_str(word: &str) -> Result<Action, String> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.as_str() == word)
+            .ok_or_else(|| format!("\"{word}\" is not an action"))
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The roles, for validation and for `hmis users` help.
 pub const ROLES: &[&str] = &[
     "nurse",

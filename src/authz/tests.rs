@@ -43,12 +43,17 @@ async fn the_shipped_roles_allow_exactly_their_regions_and_actions() {
     ];
     for (user, region, kind, action, expected) in table {
         assert_eq!(
-            a.allowed(user, region, kind, action, n).await,
+            a.allowed(user, region, kind, action.parse().unwrap(), n)
+                .await,
             expected,
             "{user} {action} {kind} in {region}"
         );
         // The cached answer is the same answer.
-        assert_eq!(a.allowed(user, region, kind, action, n).await, expected);
+        assert_eq!(
+            a.allowed(user, region, kind, action.parse().unwrap(), n)
+                .await,
+            expected
+        );
     }
 }
 
@@ -56,15 +61,21 @@ async fn the_shipped_roles_allow_exactly_their_regions_and_actions() {
 async fn an_own_object_rule_allows_the_owner_only() {
     let a = authz().await;
     assert!(
-        a.allowed("dr.maseru", "maseru", "draft_note", "update", Relation::Own)
-            .await
+        a.allowed(
+            "dr.maseru",
+            "maseru",
+            "draft_note",
+            crate::authz::Action::Update,
+            Relation::Own
+        )
+        .await
     );
     assert!(
         !a.allowed(
             "dr.maseru",
             "maseru",
             "draft_note",
-            "update",
+            crate::authz::Action::Update,
             Relation::None
         )
         .await
@@ -74,7 +85,7 @@ async fn an_own_object_rule_allows_the_owner_only() {
             "nurse.quthing",
             "quthing",
             "draft_note",
-            "read",
+            crate::authz::Action::Read,
             Relation::Own
         )
         .await
@@ -119,7 +130,8 @@ async fn a_user_named_like_a_role_gets_nothing_but_its_grants() {
     let n = Relation::None;
     for name in ROLES {
         assert!(
-            a.allowed(name, "quthing", "patient", "read", n).await,
+            a.allowed(name, "quthing", "patient", crate::authz::Action::Read, n)
+                .await,
             "{name}"
         );
         for (region, kind, action) in [
@@ -131,7 +143,8 @@ async fn a_user_named_like_a_role_gets_nothing_but_its_grants() {
             ("leribe", "query", "run"),
         ] {
             assert!(
-                !a.allowed(name, region, kind, action, n).await,
+                !a.allowed(name, region, kind, action.parse().unwrap(), n)
+                    .await,
                 "a user named {name} may {action} {kind} in {region}"
             );
         }
@@ -182,7 +195,7 @@ async fn policy_lines_and_grants_speak_bare_role_names() {
             "nurse.quthing",
             "quthing",
             "patient_audit",
-            "read",
+            crate::authz::Action::Read,
             Relation::None
         )
         .await
@@ -203,16 +216,34 @@ async fn a_panic_while_the_decision_cache_is_held_leaves_later_decisions_working
     // std's RwLock would now be poisoned, and every request's `expect` would panic too.
     let n = Relation::None;
     assert!(
-        a.allowed("nurse.quthing", "quthing", "patient", "read", n)
-            .await
+        a.allowed(
+            "nurse.quthing",
+            "quthing",
+            "patient",
+            crate::authz::Action::Read,
+            n
+        )
+        .await
     );
     assert!(
-        !a.allowed("nurse.quthing", "maseru", "patient", "read", n)
-            .await
+        !a.allowed(
+            "nurse.quthing",
+            "maseru",
+            "patient",
+            crate::authz::Action::Read,
+            n
+        )
+        .await
     );
     a.forget();
     assert!(
-        a.allowed("nurse.quthing", "quthing", "patient", "read", n)
-            .await
+        a.allowed(
+            "nurse.quthing",
+            "quthing",
+            "patient",
+            crate::authz::Action::Read,
+            n
+        )
+        .await
     );
 }

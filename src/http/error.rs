@@ -39,7 +39,7 @@ pub enum ApiError {
     #[error("{0}")]
     Gone(String),
     #[error("{1}")]
-    Conflict(&'static str, String),
+    Conflict(ConflictKind, String),
     #[error("send If-Match with the ETag of the version you edited")]
     PreconditionRequired,
     #[error("the record changed since you read it (now version {current})")]
@@ -85,6 +85,51 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub candidates: Option<serde_json::Value>,
+}
+
+/// Why a request conflicts with the state of what it names (409): the last part of the
+/// problem's `type`, `urn:hmis:problem:<kind>`, which clients match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    Derived,
+    DifferentRegions,
+    DisableSelf,
+    EnteredInError,
+    GrantExists,
+    HasMergedRecords,
+    IdempotencyKeyReused,
+    LastSystemAdmin,
+    Merged,
+    NotMerged,
+    PolicyExists,
+    RegionChange,
+    SameRegion,
+    TransferInProgress,
+    TransferRolledBack,
+    UserExists,
+}
+
+impl ConflictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictKind::Derived => "derived",
+            ConflictKind::DifferentRegions => "different-regions",
+            ConflictKind::DisableSelf => "disable-self",
+            ConflictKind::EnteredInError => "entered-in-error",
+            ConflictKind::GrantExists => "grant-exists",
+            ConflictKind::HasMergedRecords => "has-merged-records",
+            ConflictKind::IdempotencyKeyReused => "idempotency-key-reused",
+            ConflictKind::LastSystemAdmin => "last-system-admin",
+            ConflictKind::Merged => "merged",
+            ConflictKind::NotMerged => "not-merged",
+            ConflictKind::PolicyExists => "policy-exists",
+            ConflictKind::RegionChange => "region-change",
+            ConflictKind::SameRegion => "same-region",
+            ConflictKind::TransferInProgress => "transfer-in-progress",
+            ConflictKind::TransferRolledBack => "transfer-rolled-back",
+            ConflictKind::UserExists => "user-exists",
+        }
+    }
 }
 
 impl ApiError {
@@ -137,7 +182,7 @@ impl ApiError {
             }
             ApiError::NotFound(_) => (S::NOT_FOUND, "not-found", "Not found"),
             ApiError::Gone(_) => (S::GONE, "deleted", "Deleted"),
-            ApiError::Conflict(kind, _) => (S::CONFLICT, kind, "Conflict"),
+            ApiError::Conflict(kind, _) => (S::CONFLICT, kind.as_str(), "Conflict"),
             ApiError::PreconditionRequired => (
                 S::PRECONDITION_REQUIRED,
                 "if-match-required",

@@ -13,7 +13,7 @@ pub mod period;
 mod subject;
 
 pub use actor::Actor;
-pub use error::{ApiError, Problem};
+pub use error::{ApiError, ConflictKind, Problem};
 pub use extract::{ApiJson, ApiQuery, BodyLimit, plain_path_and_headers};
 pub use path::ApiPath;
 pub use subject::Subject;

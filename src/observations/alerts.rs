@@ -5,6 +5,7 @@ use super::model::Alert;
 use super::open;
 use crate::app::AppState;
 use crate::audit;
+use crate::authz::Action;
 use crate::http::Actor;
 use crate::http::{ApiError, ApiPath, openapi as doc};
 use crate::records::{REGION_HEADER, Work, region_value};
@@ -22,7 +23,7 @@ pub async fn acknowledge(
     actor: Actor,
     ApiPath((id, alert)): ApiPath<(String, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let at = open(&app, &actor, &id, "acknowledge").await?;
+    let at = open(&app, &actor, &id, Action::Acknowledge).await?;
     let (shard, pid) = (at.shard, at.id);
     let line = actor
         .line(&app.authz, shard.name(), "acknowledge alert")

@@ -9,8 +9,10 @@ use super::repo;
 use super::{audit_read, open};
 use crate::app::AppState;
 use crate::audit;
+use crate::authz::Action;
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
 use crate::http::Actor;
+use crate::http::ConflictKind;
 use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use crate::records::{Intent, REGION_HEADER, Work, fresh, if_match, region_value};
 use axum::Json;
@@ -29,7 +31,7 @@ pub async fn get(
     actor: Actor,
     ApiPath((id, obs)): ApiPath<(String, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let at = open(&app, &actor, &id, "read").await?;
+    let at = open(&app, &actor, &id, Action::Read).await?;
     let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
     let (patient, found) = shard
@@ -87,7 +89,7 @@ pub async fn amend(
     headers: HeaderMap,
     ApiJson(input): ApiJson<AmendInput>,
 ) -> Result<Response, ApiError> {
-    let at = open(&app, &actor, &id, "update").await?;
+    let at = open(&app, &actor, &id, Action::Update).await?;
     let (shard, pid) = (at.shard, at.id);
     let (reason, error) = parse_amend(&input)?;
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
@@ -153,13 +155,13 @@ fn parse_amend(input: &AmendInput) -> Result<(String, bool), ApiError> {
 fn check(current: &Observation, expected: i32) -> Result<(), ApiError> {
     if current.status == "entered-in-error" {
         return Err(ApiError::Conflict(
-            "entered-in-error",
+            ConflictKind::EnteredInError,
             "this observation was entered in error; record a new one".into(),
         ));
     }
     if current.derived {
         return Err(ApiError::Conflict(
-            "derived",
+            ConflictKind::Derived,
             "a BMI is computed: correct the weight or height it came from".into(),
         ));
     }

@@ -14,6 +14,7 @@ pub mod report;
 mod view;
 
 use crate::app::{App, AppState};
+use crate::authz::Action;
 use crate::authz::kinds::OBSERVATION;
 use crate::http::Actor;
 use crate::http::{ApiError, record_route};
@@ -39,7 +40,7 @@ async fn open<'a>(
     app: &'a std::sync::Arc<App>,
     actor: &Actor,
     patient: &str,
-    action: &'static str,
+    action: Action,
 ) -> Result<Located<'a>, ApiError> {
     let (_, id) = locate(app, patient)?;
     let record = Record::new("observation").with("patient_id", id.to_string());

@@ -7,8 +7,10 @@ use super::open;
 use super::repo::{self, NewObservation};
 use crate::app::AppState;
 use crate::audit;
+use crate::authz::Action;
 use crate::clinical::vitals::{self, HEIGHT, WEIGHT};
 use crate::http::Actor;
+use crate::http::ConflictKind;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::records::{Work, region_value};
 use axum::Json;
@@ -35,7 +37,7 @@ pub async fn record(
     headers: HeaderMap,
     ApiJson(input): ApiJson<ObservationSetInput>,
 ) -> Result<Response, ApiError> {
-    let at = open(&app, &actor, &id, "create").await?;
+    let at = open(&app, &actor, &id, Action::Create).await?;
     let (shard, pid) = (at.shard, at.id);
     let set = input.parse(Utc::now()).map_err(ApiError::Validation)?;
     let set_id = set_id(&headers, &actor)?;
@@ -54,7 +56,7 @@ pub async fn record(
             if let Some(first) = earlier.first() {
                 if first.patient_id != pid {
                     return Err(ApiError::Conflict(
-                        "idempotency-key-reused",
+                        ConflictKind::IdempotencyKeyReused,
                         "this Idempotency-Key was used for another patient; use a new key".into(),
                     )
                     .into());

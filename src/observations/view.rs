@@ -5,6 +5,7 @@
 use super::report::{self, Point, Summary};
 use super::{audit_read, open};
 use crate::app::AppState;
+use crate::authz::Action;
 use crate::clinical::vitals::{self, BP_PANEL, DIASTOLIC, SYSTOLIC};
 use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
@@ -26,7 +27,7 @@ pub async fn summary(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let at = open(&app, &actor, &id, "read").await?;
+    let at = open(&app, &actor, &id, Action::Read).await?;
     let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
     let (patient, (latest, alerts, counts)) = shard
@@ -98,7 +99,7 @@ pub async fn chart(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<ChartParams>,
 ) -> Result<Response, ApiError> {
-    let at = open(&app, &actor, &id, "read").await?;
+    let at = open(&app, &actor, &id, Action::Read).await?;
     let (shard, pid) = (at.shard, at.id);
     let tz = shard.settings.tz();
     let (codes, range, points) = chart_params(&params, Utc::now(), tz)?;

@@ -8,6 +8,7 @@ use super::model::PatientPage;
 use super::search::{SearchParams, bad, paging};
 use super::sort::Sort;
 use crate::app::App;
+use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::fanout::Consistency;
 use crate::fanout::cursor::{Cursor, Key};
@@ -94,7 +95,7 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
 
 /// Who may be listed: readers of patient records.
 pub(super) const READERS: Need = Need {
-    grants: &[(PATIENT, "read")],
+    grants: &[(PATIENT, Action::Read)],
     doing: "read patient records",
     refuse_none: true,
 };

@@ -2,6 +2,7 @@
 //! regional admins of the patient's region and system admins.
 
 use crate::app::AppState;
+use crate::authz::Action;
 use crate::authz::kinds::PATIENT_AUDIT;
 use crate::http::Actor;
 use crate::http::{ApiError, ApiQuery, openapi as doc};
@@ -47,7 +48,7 @@ pub async fn audit_trail(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
-    let at = reach(&app, &actor, &id, PATIENT_AUDIT, "read").await?;
+    let at = reach(&app, &actor, &id, PATIENT_AUDIT, Action::Read).await?;
     let (shard, id) = (at.shard, at.id);
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {

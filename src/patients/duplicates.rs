@@ -6,6 +6,7 @@
 
 use super::model::{COLUMNS, Patient, PatientRow};
 use crate::app::App;
+use crate::authz::Action;
 use crate::authz::kinds;
 use crate::domain::duplicates::{self, Person};
 use crate::domain::names::name_key;
@@ -62,7 +63,10 @@ static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
 /// Who is asked for duplicates: regions where the clerk may read patients and see who
 /// they are. None is no refusal: the check only helps, the create was authorized itself.
 const SEERS: Need = Need {
-    grants: &[(kinds::PATIENT, "read"), (kinds::PATIENT_IDENTITY, "read")],
+    grants: &[
+        (kinds::PATIENT, Action::Read),
+        (kinds::PATIENT_IDENTITY, Action::Read),
+    ],
     doing: "read who patients are",
     refuse_none: false,
 };

@@ -7,10 +7,12 @@ use super::model::{PatientRow, routing_record};
 use super::repo::{self, Inserted};
 use crate::app::{App, AppState};
 use crate::audit;
+use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::domain::PatientId;
 use crate::domain::patient::{NewPatient, ParseContext, PatientInput};
 use crate::http::Actor;
+use crate::http::ConflictKind;
 use crate::http::{ApiError, ApiJson, openapi as doc, record_route};
 use crate::records::access::reach;
 use crate::records::{
@@ -37,7 +39,7 @@ pub async fn create(
     let key = idempotency_key(&headers, &actor)?;
     let patient = parse(&app, &input)?;
     let shard = place(&app, &patient)?;
-    authorize(&app, &actor, shard.name(), PATIENT, "create", None).await?;
+    authorize(&app, &actor, shard.name(), PATIENT, Action::Create, None).await?;
     let confirmed = input.not_duplicate_of.as_deref().unwrap_or_default();
     let replay = key.as_deref().map(|k| (shard, k));
     let unchecked =
@@ -66,7 +68,7 @@ pub async fn create(
             same_request: false,
             ..
         } => Err(ApiError::Conflict(
-            "idempotency-key-reused",
+            ConflictKind::IdempotencyKeyReused,
             "this Idempotency-Key was used for a different patient; use a new key".into(),
         )),
         Inserted::Replayed { patient_id, .. } => {
@@ -98,7 +100,7 @@ pub async fn get(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let at = reach(&app, &actor, &id, PATIENT, "read").await?;
+    let at = reach(&app, &actor, &id, PATIENT, Action::Read).await?;
     let (shard, id) = (at.shard, at.id);
     let row = at.found(shard.read(|conn| Box::pin(repo::get(conn, id))).await?);
     let line = actor.line(&app.authz, shard.name(), "read").await;
@@ -129,7 +131,7 @@ pub async fn update(
     headers: HeaderMap,
     ApiJson(patch): ApiJson<PatientInput>,
 ) -> Result<Response, ApiError> {
-    let at = reach(&app, &actor, &id, PATIENT, "update").await?;
+    let at = reach(&app, &actor, &id, PATIENT, Action::Update).await?;
     let (shard, id) = (at.shard, at.id);
     if patch.not_duplicate_of.is_some() {
         return Err(ApiError::field(
@@ -166,7 +168,7 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let at = reach(&app, &actor, &id, PATIENT, "delete").await?;
+    let at = reach(&app, &actor, &id, PATIENT, Action::Delete).await?;
     let (shard, id) = (at.shard, at.id);
     let expected = if_match(&headers)?;
     let line = actor.line(&app.authz, shard.name(), "delete").await;
@@ -188,7 +190,7 @@ pub async fn delete(
 
 fn region_change(district: &str, id: uuid::Uuid) -> ApiError {
     ApiError::Conflict(
-        "region-change",
+        ConflictKind::RegionChange,
         format!(
             "district {district} is served by another region; moving a patient between regions \
              is a transfer: POST /api/v1/patients/{id}/transfer"

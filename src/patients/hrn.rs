@@ -7,6 +7,7 @@
 
 use super::model::{COLUMNS, PatientPage, PatientRow};
 use crate::app::App;
+use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::domain::hrn::Hrn;
 use crate::http::Actor;
@@ -45,7 +46,7 @@ pub async fn find(
     record_route(named.name(), None);
     let moved = app.forwarding.region_of_hrn(&text);
     let current = moved.and_then(|r| app.shards.get(&r)).unwrap_or(named);
-    let mut shard = choose(app, actor, named, current, PATIENT, "read", None).await?;
+    let mut shard = choose(app, actor, named, current, PATIENT, Action::Read, None).await?;
     if !sees_identity(app, actor, shard.name()).await {
         if shard.name() == named.name() || !sees_identity(app, actor, named.name()).await {
             // A number names one person: looking it up is identifying them.

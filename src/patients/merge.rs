@@ -6,8 +6,10 @@
 
 use crate::app::AppState;
 use crate::audit;
+use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
+use crate::http::ConflictKind;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::records::access::reach;
 use crate::records::{
@@ -66,7 +68,7 @@ pub async fn merge(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<MergeInput>,
 ) -> Result<Response, ApiError> {
-    let at = reach(&app, &actor, &id, PATIENT, "merge").await?;
+    let at = reach(&app, &actor, &id, PATIENT, Action::Merge).await?;
     let (shard, survivor) = (at.shard, at.id);
     let reason = reason(input.reason.as_deref())?;
     let duplicate = input
@@ -75,11 +77,11 @@ pub async fn merge(
     if duplicate == survivor {
         return Err(ApiError::field("duplicate", "is the record itself"));
     }
-    let dup = reach(&app, &actor, &duplicate.to_string(), PATIENT, "merge").await?;
+    let dup = reach(&app, &actor, &duplicate.to_string(), PATIENT, Action::Merge).await?;
     let other = dup.shard;
     if other.name() != shard.name() {
         return Err(ApiError::Conflict(
-            "different-regions",
+            ConflictKind::DifferentRegions,
             format!(
                 "{duplicate} is in region {}: transfer it to {} first",
                 other.name(),
@@ -111,7 +113,7 @@ pub async fn unmerge(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<UnmergeInput>,
 ) -> Result<Response, ApiError> {
-    let at = reach(&app, &actor, &id, PATIENT, "merge").await?;
+    let at = reach(&app, &actor, &id, PATIENT, Action::Merge).await?;
     let (shard, duplicate) = (at.shard, at.id);
     let reason = reason(input.reason.as_deref())?;
     let line = actor.line(&app.authz, shard.name(), "unmerge").await;
@@ -144,7 +146,7 @@ async fn fold(
     }
     if has_merged_into_it(tx, duplicate).await? {
         return Err(ApiError::Conflict(
-            "has-merged-records",
+            ConflictKind::HasMergedRecords,
             format!("records were merged into {duplicate}: undo those merges first"),
         )
         .into());
@@ -171,7 +173,7 @@ async fn unfold(
     let row = at.check(super::repo::lock(tx, duplicate).await?, Intent::Record)?;
     let Some(survivor) = row.merged_into else {
         return Err(ApiError::Conflict(
-            "not-merged",
+            ConflictKind::NotMerged,
             format!("{duplicate} is not merged into another record"),
         )
         .into());

@@ -3,8 +3,10 @@
 //! ([`crate::transfer`]), which finishes it even if hmis dies half-way.
 
 use crate::app::{App, AppState};
+use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
+use crate::http::ConflictKind;
 use crate::http::{ApiError, ApiJson, openapi as doc};
 use crate::records::access::reach;
 use crate::records::authorize;
@@ -50,7 +52,7 @@ pub async fn transfer(
     match drive(&app.transfers(), &mut t, &no_faults).await {
         Ok(()) => Ok(Json(t)),
         Err(TransferError::RolledBack(reason)) => Err(ApiError::Conflict(
-            "transfer-rolled-back",
+            ConflictKind::TransferRolledBack,
             format!("the transfer was rolled back: {reason}"),
         )),
         Err(TransferError::Region(e)) => Err(ApiError::Shard(e)),
@@ -65,7 +67,7 @@ pub async fn plan(
     id: &str,
     input: &TransferInput,
 ) -> Result<Transfer, ApiError> {
-    let at = reach(app, actor, id, PATIENT, "transfer").await?;
+    let at = reach(app, actor, id, PATIENT, Action::Transfer).await?;
     let (source, pid) = (at.shard, at.id);
     let (row, folded) = source
         .read(|c| {
@@ -80,7 +82,7 @@ pub async fn plan(
     let row = at.writable(row)?;
     if folded.get::<_, bool>(0) {
         return Err(ApiError::Conflict(
-            "has-merged-records",
+            ConflictKind::HasMergedRecords,
             format!("records were merged into {pid}: undo those merges, or transfer them first"),
         ));
     }
@@ -99,7 +101,7 @@ pub async fn plan(
     let target = crate::patients::place(app, &patient)?;
     if target.name() == source.name() {
         return Err(ApiError::Conflict(
-            "same-region",
+            ConflictKind::SameRegion,
             format!(
                 "{} is served by {} already: change the district with PATCH",
                 patient.district,
@@ -107,7 +109,15 @@ pub async fn plan(
             ),
         ));
     }
-    authorize(app, actor, target.name(), PATIENT, "create", Some(pid)).await?;
+    authorize(
+        app,
+        actor,
+        target.name(),
+        PATIENT,
+        Action::Create,
+        Some(pid),
+    )
+    .await?;
     Ok(Transfer {
         id: Uuid::now_v7(),
         patient_id: pid,

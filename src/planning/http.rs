@@ -6,6 +6,7 @@
 use super::encode::Format;
 use super::{guard, run};
 use crate::app::{App, AppState};
+use crate::authz::Action;
 use crate::authz::kinds;
 use crate::http::Actor;
 use crate::http::{ApiError, ApiJson, openapi as doc};
@@ -97,7 +98,7 @@ fn format_from(headers: &HeaderMap) -> Format {
 
 /// Who may run planners' queries in a region.
 const PLANNERS: Need = Need {
-    grants: &[(kinds::QUERY, "run")],
+    grants: &[(kinds::QUERY, Action::Run)],
     doing: "run queries",
     refuse_none: true,
 };

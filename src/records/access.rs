@@ -16,6 +16,7 @@ use super::guard::{self, Guarded, Intent};
 use super::{authorize, forbidden, label, locate};
 use crate::app::App;
 use crate::audit;
+use crate::authz::Action;
 use crate::authz::Relation;
 use crate::domain::PatientId;
 use crate::http::Actor;
@@ -56,7 +57,7 @@ pub async fn reach<'a>(
     actor: &Actor,
     raw: &str,
     kind: &str,
-    action: &'static str,
+    action: Action,
 ) -> Result<Located<'a>, ApiError> {
     let (current, id) = locate(app, raw)?;
     resolve(app, actor, PatientId::from_uuid(id), current, kind, action).await
@@ -69,7 +70,7 @@ pub async fn resolve<'a>(
     pid: PatientId,
     current: &'a Shard,
     kind: &str,
-    action: &'static str,
+    action: Action,
 ) -> Result<Located<'a>, ApiError> {
     let named = app.shards.by_code(pid.region_code()).unwrap_or(current);
     let shard = choose(app, actor, named, current, kind, action, Some(pid.uuid())).await?;
@@ -90,7 +91,7 @@ pub async fn choose<'a>(
     named: &'a Shard,
     current: &'a Shard,
     kind: &str,
-    action: &'static str,
+    action: Action,
     object: Option<Uuid>,
 ) -> Result<&'a Shard, ApiError> {
     if named.name() == current.name() {

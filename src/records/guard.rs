@@ -17,6 +17,7 @@
 //! states gets the same answer from every operation.
 
 use crate::http::ApiError;
+use crate::http::ConflictKind;
 use crate::shards::Conn;
 use uuid::Uuid;
 
@@ -92,14 +93,14 @@ pub fn fresh(expected: Option<i32>, current: i32) -> Result<(), ApiError> {
 /// A record frozen while it moves region: the write is for a few seconds later.
 pub fn moving(id: Uuid) -> ApiError {
     ApiError::Conflict(
-        "transfer-in-progress",
+        ConflictKind::TransferInProgress,
         format!("patient {id} is moving to another region; try again in a moment"),
     )
 }
 
 pub fn merged(id: Uuid, survivor: Uuid) -> ApiError {
     ApiError::Conflict(
-        "merged",
+        ConflictKind::Merged,
         format!("patient {id} was merged into {survivor}: use /api/v1/patients/{survivor}"),
     )
 }
@@ -133,7 +134,7 @@ mod tests {
             .map_err(|e| match e {
                 ApiError::NotFound(_) => (404, "not-found"),
                 ApiError::Gone(_) => (410, "gone"),
-                ApiError::Conflict(kind, _) => (409, kind),
+                ApiError::Conflict(kind, _) => (409, kind.as_str()),
                 other => panic!("unexpected {other:?}"),
             })
     }

@@ -14,6 +14,7 @@ pub use guard::{
 };
 
 use crate::app::App;
+use crate::authz::Action;
 use crate::authz::{Relation, kinds};
 use crate::http::{Actor, ApiError, record_route};
 use crate::shards::{Abort, Shard};
@@ -75,7 +76,7 @@ pub async fn authorize(
     actor: &Actor,
     region: &str,
     kind: &str,
-    action: &'static str,
+    action: Action,
     object: Option<Uuid>,
 ) -> Result<(), ApiError> {
     if app
@@ -93,16 +94,16 @@ pub async fn authorize(
 }
 
 /// The action as a denied attempt's audit line names it.
-pub fn label(kind: &str, action: &str) -> String {
+pub fn label(kind: &str, action: Action) -> String {
     if kind == kinds::PATIENT {
-        action.to_owned()
+        action.to_string()
     } else {
         format!("{action} {kind}")
     }
 }
 
 /// The 403 of a refused action: it names the region and the action, never a record.
-pub fn forbidden(actor: &Actor, kind: &str, action: &str, region: &str) -> ApiError {
+pub fn forbidden(actor: &Actor, kind: &str, action: Action, region: &str) -> ApiError {
     ApiError::Forbidden(format!(
         "{} may not {action} {kind} records in region {region}",
         actor.name()
@@ -116,7 +117,7 @@ pub async fn sees_identity(app: &App, actor: &Actor, region: &str) -> bool {
             actor.name(),
             region,
             kinds::PATIENT_IDENTITY,
-            "read",
+            Action::Read,
             Relation::None,
         )
         .await

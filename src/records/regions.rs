@@ -12,6 +12,7 @@
 //!    that only help (the duplicate check), which then ask nobody.
 
 use crate::app::App;
+use crate::authz::Action;
 use crate::authz::Relation;
 use crate::http::{Actor, ApiError};
 use crate::shards::Shard;
@@ -21,7 +22,7 @@ use crate::shards::Shard;
 pub struct Need {
     /// Every (object kind, action) the actor needs in the region; the first names the
     /// denied attempt's audit line ([`super::label`]).
-    pub grants: &'static [(&'static str, &'static str)],
+    pub grants: &'static [(&'static str, Action)],
     /// The refusal's words: "{actor} may not {doing} in region ...".
     pub doing: &'static str,
     /// Whether no permitted region at all (none named) is a refusal, or just nothing to
@@ -131,7 +132,7 @@ async fn may(app: &App, actor: &Actor, need: &Need, region: &str) -> bool {
     for (kind, action) in need.grants {
         if !app
             .authz
-            .allowed(actor.name(), region, kind, action, Relation::None)
+            .allowed(actor.name(), region, kind, *action, Relation::None)
             .await
         {
             return false;
@@ -145,7 +146,7 @@ async fn deny(app: &App, actor: &Actor, need: &Need, refused: &[&Shard]) {
     let action = need
         .grants
         .first()
-        .map_or_else(String::new, |(kind, action)| super::label(kind, action));
+        .map_or_else(String::new, |(kind, action)| super::label(kind, *action));
     for shard in refused {
         let line = actor.line(&app.authz, shard.name(), &action).await;
         crate::audit::denied(shard, line, None);

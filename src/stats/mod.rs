@@ -7,6 +7,7 @@ pub mod merge;
 mod queries;
 
 use crate::app::{App, AppState};
+use crate::authz::Action;
 use crate::authz::kinds::STATS;
 use crate::fanout::{self, Consistency, Coverage};
 use crate::http::Actor;
@@ -167,7 +168,7 @@ fn group_by(raw: Option<&str>, known: &[&str], default: &str) -> Result<Vec<Stri
 
 /// Who may see statistics of a region.
 const READERS: Need = Need {
-    grants: &[(STATS, "read")],
+    grants: &[(STATS, Action::Read)],
     doing: "read statistics",
     refuse_none: true,
 };
