@@ -25,6 +25,8 @@
 //! - [`observations`]: vital signs of a patient, their history, the summary, charts, alerts.
 //! - [`stats`]: statistics across regions, merged exactly.
 //! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
+//! - [`live`]: the WebSocket speaking the REST API, subscriptions to change events,
+//!   the long-poll.
 //!
 //! **HTTP vocabulary**
 //! - [`records`]: the patient-record guard the resources share: locate by ID (with
@@ -91,6 +93,7 @@ pub mod observations;
 pub mod patients;
 pub mod planning;
 pub mod stats;
+pub mod live;
 
 pub mod server;
 

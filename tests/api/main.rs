@@ -19,6 +19,7 @@ mod db_roles;
 mod dev_process;
 mod fanout;
 mod headers;
+mod live;
 mod openapi_contract;
 mod placement;
 mod planner_view;
