@@ -44,6 +44,15 @@ pub struct Ask {
 #[derive(Debug)]
 pub enum Incoming {
     Ask(Ask),
+    Subscribe {
+        id: Value,
+        topics: Vec<String>,
+        cursor: Option<String>,
+    },
+    Unsubscribe {
+        id: Value,
+        topics: Vec<String>,
+    },
 }
 
 pub fn parse(text: &str) -> Result<Incoming, Refusal> {
@@ -57,7 +66,7 @@ pub fn parse(text: &str) -> Result<Incoming, Refusal> {
     };
     let id = frame.get("id").cloned().unwrap_or(Value::Null);
     if let Some(kind) = frame.get("type") {
-        return Err(refuse(&id, "type", &format!("unknown frame type {kind}")));
+        return typed(kind, &frame, id);
     }
     if id.is_null() {
         return Err(refuse(
@@ -93,6 +102,42 @@ pub fn parse(text: &str) -> Result<Incoming, Refusal> {
         body,
         headers,
     }))
+}
+
+/// `subscribe` and `unsubscribe`.
+fn typed(kind: &Value, frame: &Map<String, Value>, id: Value) -> Result<Incoming, Refusal> {
+    let refuse = |field, reason: &str| Refusal {
+        id: id.clone(),
+        field,
+        reason: reason.to_owned(),
+    };
+    let subscribe = match kind.as_str() {
+        Some("subscribe") => true,
+        Some("unsubscribe") => false,
+        _ => return Err(refuse("type", &format!("unknown frame type {kind}"))),
+    };
+    for key in frame.keys() {
+        if !matches!(key.as_str(), "type" | "id" | "topics" | "cursor") {
+            return Err(refuse("frame", &format!("unknown field \"{key}\"")));
+        }
+    }
+    let topics: Option<Vec<String>> = frame
+        .get("topics")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().map(|t| t.as_str().map(str::to_owned)).collect());
+    let topics = topics
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| refuse("topics", "required: a non-empty list of topic names"))?;
+    let cursor = match frame.get("cursor") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) if subscribe => Some(c.clone()),
+        Some(_) => return Err(refuse("cursor", "a cursor string, only on subscribe")),
+    };
+    Ok(if subscribe {
+        Incoming::Subscribe { id, topics, cursor }
+    } else {
+        Incoming::Unsubscribe { id, topics }
+    })
 }
 
 fn path(frame: &Map<String, Value>) -> Result<Uri, &'static str> {

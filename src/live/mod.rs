@@ -6,6 +6,13 @@
 //!
 //! - request `{"id", "method", "path", "body"?, "headers"?}` is answered
 //!   `{"id", "status", "headers", "body"}`; `id` is any JSON value and is echoed.
+//! - `{"type": "subscribe", "id"?, "topics": [...], "cursor"?}` is acknowledged
+//!   `{"type": "subscribed", "id", "topics"}` (the topics accepted); each refused topic
+//!   gets `{"type": "error", "id", "field": "topics", "topic", "reason"}` first. Topics:
+//!   `patient:<id>`, `region:<name>`, `user:me`. `unsubscribe` likewise.
+//! - events: `{"type": "event", "topic", "cursor", "kind", "data": {"id", "patient_id",
+//!   "op", "region", "at"}}`; a cursor that cannot resume: `{"type": "reset", "reason",
+//!   "cursor"}` (reload, then go on from that fresh cursor).
 //! - a frame that cannot be understood is answered
 //!   `{"type": "error", "id", "field", "reason"}`, naming the offending field.
 //!
@@ -16,8 +23,14 @@
 //! - `4429`: the client does not read what it is sent; its queue
 //!   (`[live] queue_frames`) is full.
 
+mod feed;
 mod frames;
+mod hub;
+mod subscriptions;
+mod topics;
 mod ws;
+
+pub use hub::Hub;
 
 use crate::app::AppState;
 use axum::Router;

@@ -7,8 +7,10 @@
 
 use super::Api;
 use super::frames::{self, Incoming, Origin};
+use super::hub::Hub;
+use super::subscriptions::{Ctx, Subscriptions};
 use crate::app::AppState;
-use crate::http::{ApiError, Subject};
+use crate::http::{Actor, ApiError};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -33,7 +35,8 @@ const MISSED_PONGS: u32 = 2;
 pub async fn upgrade(
     State(app): State<AppState>,
     axum::Extension(Api(api)): axum::Extension<Api>,
-    _: Subject,
+    axum::Extension(hub): axum::Extension<Hub>,
+    actor: Actor,
     parts: Parts,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -57,9 +60,18 @@ pub async fn upgrade(
             .map(|c| c.0),
     };
     let limit = app.settings.file.server.max_body_bytes.saturating_add(4096);
-    Ok(ws
-        .max_message_size(limit)
-        .on_upgrade(move |socket| run(socket, app, api, origin)))
+    Ok(ws.max_message_size(limit).on_upgrade(move |socket| {
+        run(
+            socket,
+            Peer {
+                app,
+                api,
+                hub,
+                actor,
+                origin,
+            },
+        )
+    }))
 }
 
 /// Browsers always send `Origin` on a WebSocket upgrade; a client that sends none is no
@@ -102,7 +114,17 @@ impl Outbox {
     }
 }
 
-async fn run(socket: WebSocket, app: AppState, api: axum::Router, origin: Origin) {
+/// Everything the socket's frames are served with.
+struct Peer {
+    app: AppState,
+    api: axum::Router,
+    hub: Hub,
+    actor: Actor,
+    origin: Origin,
+}
+
+async fn run(socket: WebSocket, peer: Peer) {
+    let app = peer.app.clone();
     let live = app.settings.file.live.clone();
     let (sink, stream) = socket.split();
     let (queue, queued) = mpsc::channel(live.queue_frames.max(1));
@@ -113,7 +135,7 @@ async fn run(socket: WebSocket, app: AppState, api: axum::Router, origin: Origin
     };
     let missed = Arc::new(AtomicU32::new(0));
     let mut sending = tokio::spawn(send(sink, queued, closing, missed.clone(), live.ping()));
-    let mut receiving = tokio::spawn(receive(stream, app, api, origin, outbox, missed));
+    let mut receiving = tokio::spawn(receive(stream, peer, outbox, missed));
     tokio::select! {
         _ = &mut sending => receiving.abort(),
         _ = &mut receiving => {
@@ -186,14 +208,15 @@ async fn close(mut sink: Sink, code: u16) {
 
 type Stream = futures_util::stream::SplitStream<WebSocket>;
 
-async fn receive(
-    mut stream: Stream,
-    app: AppState,
-    api: axum::Router,
-    origin: Origin,
-    outbox: Outbox,
-    missed: Arc<AtomicU32>,
-) {
+async fn receive(mut stream: Stream, peer: Peer, outbox: Outbox, missed: Arc<AtomicU32>) {
+    let Peer {
+        app,
+        api,
+        hub,
+        actor,
+        origin,
+    } = peer;
+    let mut subscriptions = Subscriptions::default();
     let every = app.settings.file.live.session_check();
     let mut check = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -231,6 +254,18 @@ async fn receive(
                     }
                     drop(permit);
                 });
+            }
+            Ok(Incoming::Subscribe { id, topics, cursor }) => {
+                let ctx = Ctx {
+                    app: &app,
+                    hub: &hub,
+                    actor: &actor,
+                    outbox: &outbox,
+                };
+                subscriptions.subscribe(ctx, id, topics, cursor).await;
+            }
+            Ok(Incoming::Unsubscribe { id, topics }) => {
+                subscriptions.unsubscribe(&outbox, id, topics)
             }
         }
     }

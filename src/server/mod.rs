@@ -16,7 +16,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_axum::router::OpenApiRouter;
 
 /// The whole application router.
-pub fn router(app: AppState) -> Router {
+pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
     let limit = app.settings.file.server.max_body_bytes;
     let hsts = app.settings.file.auth.secure_cookies;
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
@@ -45,7 +45,9 @@ pub fn router(app: AppState) -> Router {
         .with_state(app.clone());
     // The socket's frames go through the very stack HTTP requests go through.
     let served = layered(routes.clone(), limit, hsts);
-    let live = crate::live::router(served).with_state(app);
+    let live = crate::live::router(served)
+        .layer(axum::Extension(hub))
+        .with_state(app);
     layered(routes.merge(live), limit, hsts)
 }
 

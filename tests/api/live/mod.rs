@@ -4,6 +4,7 @@
 
 mod requests;
 mod sessions;
+mod subscriptions;
 
 use crate::helpers::TestApp;
 use futures_util::{SinkExt, StreamExt};
