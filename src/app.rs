@@ -160,3 +160,11 @@ pub fn spawn_resumer(app: std::sync::Weak<App>) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// What the change-log pruner ([`crate::changes::spawn_pruner`]) works on: it holds the
+/// `App` weakly and stops once the `App` is gone.
+impl AsRef<Shards> for App {
+    fn as_ref(&self) -> &Shards {
+        &self.shards
+    }
+}

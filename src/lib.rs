@@ -25,6 +25,8 @@
 //! - [`observations`]: vital signs of a patient, their history, the summary, charts, alerts.
 //! - [`stats`]: statistics across regions, merged exactly.
 //! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
+//! - [`live`]: the WebSocket speaking the REST API, subscriptions to change events,
+//!   the long-poll.
 //!
 //! **HTTP vocabulary**
 //! - [`records`]: the patient-record guard the resources share: locate by ID (with
@@ -91,6 +93,7 @@ pub mod observations;
 pub mod patients;
 pub mod planning;
 pub mod stats;
+pub mod live;
 
 pub mod server;
 
@@ -110,11 +113,16 @@ pub async fn launch(
     let (ready, listening) = tokio::sync::oneshot::channel();
     let listener_task = tokio::spawn(bus::listen(app.central.clone(), app.refresher(), ready));
     let resumer = app::spawn_resumer(Arc::downgrade(&app));
+    // Change events: each shard's waker, the hub reading every region for this
+    // process's subscribers, and the pruner keeping the logs to their retention.
+    let wake = changes::Wake::spawn(app.shards.iter());
+    let hub = live::Hub::start(&app, &wake);
+    let pruner = changes::spawn_pruner(Arc::downgrade(&app), app.settings.file.changes.clone());
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
-    let router =
-        server::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let router = server::router(app.clone(), hub.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Streamed answers (planners' queries) go out in several small writes; without
     // TCP_NODELAY each waits for the client's delayed ACK, about 40 ms.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -127,6 +135,10 @@ pub async fn launch(
     // its clusters next, would log a clean shutdown as "lost the central database".
     listener_task.abort();
     resumer.abort();
+    // Their LISTEN connections and reads, likewise.
+    hub.stop();
+    drop(wake);
+    pruner.abort();
     // Likewise the central pool: closed now, before whoever started the databases stops
     // them, instead of warning about connections the database ended.
     app.central.close().await;

@@ -8,12 +8,14 @@
 mod auth;
 mod changes;
 mod env;
+mod live;
 mod region;
 mod secret;
 mod source;
 
 pub use auth::AuthSettings;
 pub use changes::ChangesSettings;
+pub use live::LiveSettings;
 pub use region::{RegionOverride, RegionSettings};
 pub use secret::{DatabaseUrl, Secret};
 pub use source::{Chosen, DEV_DIR, choose, dev_file};
@@ -41,6 +43,7 @@ pub struct FileSettings {
     pub paths: PathSettings,
     pub auth: AuthSettings,
     pub changes: ChangesSettings,
+    pub live: LiveSettings,
     /// `[regions.<name>]`: settings of a region that win over its `regions/<name>.toml`
     /// (the file `hmis dev` writes points every region at its local cluster this way).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

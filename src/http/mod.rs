@@ -16,7 +16,7 @@ pub use actor::Actor;
 pub use error::{ApiError, ConflictKind, Problem};
 pub use extract::{ApiJson, ApiQuery, BodyLimit, plain_path_and_headers};
 pub use path::ApiPath;
-pub use subject::Subject;
+pub use subject::{Subject, token as session_token};
 
 use axum::http::HeaderName;
 

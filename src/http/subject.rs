@@ -55,7 +55,7 @@ fn safe(method: &Method) -> bool {
 }
 
 /// The session token and whether it came from the cookie.
-fn token(parts: &Parts) -> Option<(String, bool)> {
+pub fn token(parts: &Parts) -> Option<(String, bool)> {
     let bearer = parts
         .headers
         .get(header::AUTHORIZATION)

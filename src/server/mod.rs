@@ -16,7 +16,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_axum::router::OpenApiRouter;
 
 /// The whole application router.
-pub fn router(app: AppState) -> Router {
+pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
     let limit = app.settings.file.server.max_body_bytes;
     let hsts = app.settings.file.auth.secure_cookies;
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
@@ -34,28 +34,40 @@ pub fn router(app: AppState) -> Router {
     let api = api.route_layer(axum::middleware::from_fn(
         crate::http::plain_path_and_headers,
     ));
-    api.route(
-        "/api/v1/openapi.json",
-        axum::routing::get(move |_: crate::http::Subject| openapi::serve(spec.clone())),
-    )
-    .route("/", axum::routing::get(index))
-    .route("/index.css", axum::routing::get(stylesheet))
-    .fallback(|| async { ApiError::NotFound("no such route".into()) })
-    .with_state(app)
-    .layer(axum::Extension(BodyLimit(limit)))
-    .layer(DefaultBodyLimit::max(limit))
-    // Clinics on slow links: JSON shrinks five- to tenfold under gzip.
-    .layer(tower_http::compression::CompressionLayer::new().gzip(true))
-    .layer(axum::middleware::from_fn(move |req, next| {
-        headers::add(hsts, req, next)
-    }))
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(span)
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-    )
-    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+    let routes = api
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move |_: crate::http::Subject| openapi::serve(spec.clone())),
+        )
+        .route("/", axum::routing::get(index))
+        .route("/index.css", axum::routing::get(stylesheet))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .with_state(app.clone());
+    // The socket's frames go through the very stack HTTP requests go through.
+    let served = layered(routes.clone(), limit, hsts);
+    let live = crate::live::router(served)
+        .layer(axum::Extension(hub))
+        .with_state(app);
+    layered(routes.merge(live), limit, hsts)
+}
+
+/// The layers every request passes, outermost last.
+fn layered(routes: Router, limit: usize, hsts: bool) -> Router {
+    routes
+        .layer(axum::Extension(BodyLimit(limit)))
+        .layer(DefaultBodyLimit::max(limit))
+        // Clinics on slow links: JSON shrinks five- to tenfold under gzip.
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            headers::add(hsts, req, next)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
 
 /// The landing page `hmis dev` points people at.

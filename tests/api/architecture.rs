@@ -38,6 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "patients",
             "planning",
             "stats",
+            "live",
         ],
     ),
     ("router", &["server"]),

@@ -20,6 +20,7 @@ mod dev_process;
 mod fanout;
 mod guard;
 mod headers;
+mod live;
 mod openapi_contract;
 mod placement;
 mod planner_view;

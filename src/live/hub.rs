@@ -1,0 +1,167 @@
+//! One in-process reader per region, woken by [`changes::Wake`] (and once a second, since
+//! an event held back below the horizon by an older transaction gets no NOTIFY of its
+//! own when that transaction ends), fanning every event out to this process's feeds
+//! through one broadcast channel. It also keeps each region's latest head in memory, for
+//! the `X-Hmis-Cursor` of REST reads without a database round trip.
+
+use crate::app::App;
+use crate::changes::{self, Event, Mark, News, Read, Wake};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+/// Events waiting for the slowest feed; beyond it the feed re-reads the log.
+const BACKLOG: usize = 4096;
+const BATCH: u32 = 500;
+const POLL: Duration = Duration::from_secs(1);
+
+/// One event as the hub read it, with the region's mark after it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub event: Event,
+    pub mark: Mark,
+}
+
+type Heads = Arc<RwLock<BTreeMap<String, Mark>>>;
+
+/// The process's readers; cloning shares them, [`Hub::stop`] ends them.
+#[derive(Clone)]
+pub struct Hub {
+    events: broadcast::Sender<Arc<Delivery>>,
+    heads: Heads,
+    tasks: Arc<Vec<JoinHandle<()>>>,
+}
+
+impl Hub {
+    /// Starts a reader per region. Each ends with `wake` or the `App`.
+    pub fn start(app: &Arc<App>, wake: &Wake) -> Hub {
+        let (events, _) = broadcast::channel(BACKLOG);
+        let heads: Heads = Arc::default();
+        let tasks = app
+            .shards
+            .iter()
+            .map(|shard| {
+                let region: Arc<str> = shard.name().into();
+                let (app, news) = (Arc::downgrade(app), wake.subscribe());
+                tokio::spawn(read_forever(
+                    app,
+                    region,
+                    news,
+                    events.clone(),
+                    heads.clone(),
+                ))
+            })
+            .collect();
+        Hub {
+            events,
+            heads,
+            tasks: Arc::new(tasks),
+        }
+    }
+
+    pub fn stop(&self) {
+        for task in self.tasks.iter() {
+            task.abort();
+        }
+    }
+
+    /// Events read from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivery>> {
+        self.events.subscribe()
+    }
+
+    /// Every region's position as of the hub's latest read (regions it has not read yet
+    /// are missing: a cursor without them reads them from when it is used).
+    pub fn heads(&self) -> BTreeMap<String, Mark> {
+        self.heads.read().expect("never poisoned").clone()
+    }
+
+    pub fn head(&self, region: &str) -> Option<Mark> {
+        self.heads
+            .read()
+            .expect("never poisoned")
+            .get(region)
+            .copied()
+    }
+}
+
+async fn read_forever(
+    app: Weak<App>,
+    region: Arc<str>,
+    mut news: broadcast::Receiver<News>,
+    events: broadcast::Sender<Arc<Delivery>>,
+    heads: Heads,
+) {
+    let mut mark: Option<Mark> = None;
+    loop {
+        let Some(a) = app.upgrade() else { return };
+        let Some(shard) = a.shards.get(&region) else {
+            return;
+        };
+        mark = match mark {
+            None => changes::head(shard).await.ok(),
+            Some(from) => read_on(shard, from, &events).await,
+        };
+        if let Some(m) = mark {
+            heads
+                .write()
+                .expect("never poisoned")
+                .insert(region.to_string(), m);
+        }
+        drop(a);
+        // Until this region has news, or the poll is due.
+        let woken = tokio::time::timeout(POLL, async {
+            loop {
+                match news.recv().await {
+                    Ok(n) if n.region == region => return true,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => return true,
+                    // The waker stopped: hmis is shutting down.
+                    Err(broadcast::error::RecvError::Closed) => return false,
+                }
+            }
+        })
+        .await;
+        if woken == Ok(false) {
+            return;
+        }
+    }
+}
+
+/// Reads everything after `from` and broadcasts it; the mark to read on from (None: the
+/// log was recreated or pruned past us; start again from its head).
+async fn read_on(
+    shard: &crate::shards::Shard,
+    mut from: Mark,
+    events: &broadcast::Sender<Arc<Delivery>>,
+) -> Option<Mark> {
+    loop {
+        match changes::read(shard, &from, BATCH).await {
+            Ok(Read::Batch(batch)) => {
+                let full = batch.events.len() as u32 >= BATCH;
+                for event in batch.events {
+                    let mark = Mark {
+                        epoch: from.epoch,
+                        position: event.position,
+                    };
+                    // No feed listening is no error.
+                    let _ = events.send(Arc::new(Delivery { event, mark }));
+                }
+                from = batch.next;
+                if !full {
+                    return Some(from);
+                }
+            }
+            Ok(Read::Reset(reset)) => {
+                tracing::warn!(region = shard.name(), ?reset, "change hub starts over");
+                return None;
+            }
+            Err(e) => {
+                tracing::debug!(region = shard.name(), error = %e, "change hub cannot read");
+                return Some(from);
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Real time for the web UI: the WebSocket at `/api/v1/ws`, which speaks the REST API
+//! (a frame carries a method, a path and a body and is answered by the very router that
+//! serves HTTP, so authorization, audit and errors have one code path).
+//!
+//! # Frames (JSON text messages)
+//!
+//! - request `{"id", "method", "path", "body"?, "headers"?}` is answered
+//!   `{"id", "status", "headers", "body"}`; `id` is any JSON value and is echoed.
+//! - `{"type": "subscribe", "id"?, "topics": [...], "cursor"?}` is acknowledged
+//!   `{"type": "subscribed", "id", "topics"}` (the topics accepted); each refused topic
+//!   gets `{"type": "error", "id", "field": "topics", "topic", "reason"}` first. Topics:
+//!   `patient:<id>`, `region:<name>`, `user:me`. `unsubscribe` likewise.
+//! - events: `{"type": "event", "topic", "cursor", "kind", "data": {"id", "patient_id",
+//!   "op", "region", "at"}}`; a cursor that cannot resume: `{"type": "reset", "reason",
+//!   "cursor"}` (reload, then go on from that fresh cursor).
+//! - a frame that cannot be understood is answered
+//!   `{"type": "error", "id", "field", "reason"}`, naming the offending field.
+//!
+//! # Close codes
+//!
+//! - `4401`: the session ended (logged out elsewhere, expired, user disabled).
+//! - `4408`: two pings went unanswered (a dead link).
+//! - `4429`: the client does not read what it is sent; its queue
+//!   (`[live] queue_frames`) is full.
+
+mod feed;
+mod frames;
+mod hub;
+mod subscriptions;
+mod topics;
+mod ws;
+
+pub use hub::Hub;
+
+use crate::app::AppState;
+use axum::Router;
+
+/// The API router a socket's frames go through: the one HTTP requests go through.
+#[derive(Clone)]
+pub(crate) struct Api(pub Router);
+
+/// The real-time routes; `api` is the full HTTP router (with its layers) that frames
+/// are sent through.
+pub fn router(api: Router) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/ws", axum::routing::get(ws::upgrade))
+        .layer(axum::Extension(Api(api)))
+}

@@ -1,0 +1,144 @@
+//! A frame is answered by the router that serves HTTP: for every GET route of the
+//! OpenAPI document that needs only a patient ID or nothing, the answer over the socket
+//! equals the HTTP answer. Frames that cannot be understood get an `error` frame naming
+//! the field.
+
+use super::{ask, connect, next_frame, send};
+use crate::helpers::{PASSWORD, patient, spawn_app};
+use serde_json::{Value, json};
+
+/// The GET paths under `/api/v1` whose required parameters are at most a patient `{id}`.
+fn simple_get_paths(spec: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let params = get["parameters"].as_array().cloned().unwrap_or_default();
+        let needs_more = params
+            .iter()
+            .any(|p| p["required"] == true && !(p["in"] == "path" && p["name"] == "id"));
+        let patient_id = !path.contains('{') || path.starts_with("/api/v1/patients/{id}");
+        if !needs_more && patient_id && path.matches('{').count() <= 1 {
+            out.push(path.clone());
+        }
+    }
+    out
+}
+
+/// Whatever differs between two identical requests by design (the request's own ID).
+fn steady(mut body: Value) -> Value {
+    if let Some(o) = body.as_object_mut() {
+        o.remove("request_id");
+    }
+    body
+}
+
+#[tokio::test]
+async fn every_simple_get_route_answers_over_the_socket_as_over_http() {
+    let app = spawn_app().await;
+    let p = app.create_patient(&patient("Maseru")).await;
+    let id = p["id"].as_str().unwrap();
+    let spec: Value = app.get_json("/api/v1/openapi.json").await.1;
+    let paths = simple_get_paths(&spec);
+    assert!(paths.len() >= 8, "too few routes found: {paths:?}");
+    let mut ws = connect(&app, &app.login("admin", PASSWORD).await).await;
+    for (n, template) in paths.iter().enumerate() {
+        let path = template.replace("{id}", id);
+        let answer = ask(&mut ws, json!({"id": n, "method": "GET", "path": path})).await;
+        let (status, body) = app.get_json(&path).await;
+        assert_eq!(answer["status"], status, "{path}: {answer}");
+        assert_eq!(steady(answer["body"].clone()), steady(body), "{path}");
+        if status >= 400 {
+            assert_eq!(
+                answer["headers"]["content-type"], "application/problem+json",
+                "{path}"
+            );
+        }
+    }
+    // An unknown patient: the same problem, type and all.
+    let path = "/api/v1/patients/00000000-0000-7000-8000-000000000000";
+    let answer = ask(&mut ws, json!({"id": "x", "method": "GET", "path": path})).await;
+    let (status, body) = app.get_json(path).await;
+    assert_eq!(
+        (
+            answer["status"].as_u64().unwrap(),
+            steady(answer["body"].clone())
+        ),
+        (u64::from(status), steady(body))
+    );
+}
+
+#[tokio::test]
+async fn a_write_over_the_socket_is_the_http_write_with_its_status_and_headers() {
+    let app = spawn_app().await;
+    let mut ws = connect(&app, &app.login("admin", PASSWORD).await).await;
+    let created = ask(
+        &mut ws,
+        json!({"id": 1, "method": "POST", "path": "/api/v1/patients", "body": patient("Quthing")}),
+    )
+    .await;
+    assert_eq!(created["status"], 201, "{created}");
+    let id = created["body"]["id"].as_str().unwrap();
+    assert_eq!(created["headers"]["x-hmis-region"], "quthing");
+    let path = format!("/api/v1/patients/{id}");
+    let patched = ask(
+        &mut ws,
+        json!({"id": 2, "method": "PATCH", "path": path, "headers": {"If-Match": "\"1\""},
+               "body": {"village": "Ha Sekake"}}),
+    )
+    .await;
+    assert_eq!(patched["status"], 200, "{patched}");
+    assert_eq!(app.get_json(&path).await.1["village"], "Ha Sekake");
+}
+
+#[tokio::test]
+async fn a_frame_that_cannot_be_understood_gets_an_error_naming_the_field() {
+    let app = spawn_app().await;
+    let mut ws = connect(&app, &app.login("admin", PASSWORD).await).await;
+    let cases = [
+        (
+            json!({"id": 1, "method": "FETCH", "path": "/api/v1/auth/me"}),
+            "method",
+        ),
+        (json!({"id": 2, "method": "GET"}), "path"),
+        (
+            json!({"id": 3, "method": "GET", "path": "/healthz"}),
+            "path",
+        ),
+        (
+            json!({"id": 4, "method": "GET", "path": "/api/v1/ws"}),
+            "path",
+        ),
+        (json!({"method": "GET", "path": "/api/v1/auth/me"}), "id"),
+        (
+            json!({"id": 5, "method": "GET", "path": "/api/v1/auth/me", "headers": {"Authorization": "Bearer x"}}),
+            "headers",
+        ),
+        (
+            json!({"id": 6, "method": "GET", "path": "/api/v1/auth/me", "extra": 1}),
+            "frame",
+        ),
+        (json!({"id": 7, "type": "dance"}), "type"),
+    ];
+    for (frame, field) in cases {
+        let answer = ask(&mut ws, frame.clone()).await;
+        assert_eq!(answer["type"], "error", "{frame}: {answer}");
+        assert_eq!(answer["field"], field, "{frame}: {answer}");
+        assert!(answer["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    }
+    send(&mut ws, &json!("not an object")).await;
+    let answer = next_frame(&mut ws).await;
+    assert_eq!(
+        (answer["type"].as_str(), answer["field"].as_str()),
+        (Some("error"), Some("frame"))
+    );
+    // The socket still serves.
+    let me = ask(
+        &mut ws,
+        json!({"id": 9, "method": "GET", "path": "/api/v1/auth/me"}),
+    )
+    .await;
+    assert_eq!(me["status"], 200);
+}
