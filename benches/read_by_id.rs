@@ -181,7 +181,11 @@ async fn auth_cost(url: &dyn Fn(&str) -> String, token: &str) -> anyhow::Result<
     for _ in 0..n {
         let session = app.sessions.lookup(token).await?.expect("a live session");
         let user = &session.username;
-        assert!(app.authz.allowed(user, "quthing", kind, hmis::authz::Action::Read, none).await);
+        assert!(
+            app.authz
+                .allowed(user, "quthing", kind, hmis::authz::Action::Read, none)
+                .await
+        );
         std::hint::black_box(app.authz.roles_in(user, "quthing").await);
     }
     Ok(start.elapsed().as_nanos() as f64 / n as f64)

@@ -42,7 +42,7 @@ pub async fn authorize(app: &Arc<App>, actor: &Actor, raw: &str) -> Result<Topic
         return Ok(Topic::Me);
     }
     if let Some(id) = raw.strip_prefix("patient:") {
-        let at = crate::records::reach(app, actor, id, PATIENT, "read")
+        let at = crate::records::reach(app, actor, id, PATIENT, crate::authz::Action::Read)
             .await
             .map_err(reason)?;
         return Ok(Topic::Patient {
@@ -54,9 +54,16 @@ pub async fn authorize(app: &Arc<App>, actor: &Actor, raw: &str) -> Result<Topic
         if app.shards.get(region).is_none() {
             return Err(format!("no region named \"{region}\""));
         }
-        crate::records::authorize(app, actor, region, PATIENT, "read", None)
-            .await
-            .map_err(reason)?;
+        crate::records::authorize(
+            app,
+            actor,
+            region,
+            PATIENT,
+            crate::authz::Action::Read,
+            None,
+        )
+        .await
+        .map_err(reason)?;
         return Ok(Topic::Region(region.to_owned()));
     }
     Err("not a topic: patient:<id>, region:<name> or user:me".into())
