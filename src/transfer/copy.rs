@@ -68,7 +68,16 @@ pub const TABLES: &[Table] = &[
 ];
 
 /// Shard tables that hold no patient's records.
-pub const NOT_PATIENT_DATA: &[&str] = &["shard_identity", "_sqlx_migrations"];
+///
+/// The change log holds IDs, never a copy of the record, and each region's log tells what
+/// happened in that region: the copy appears as inserts in the target's log (its triggers
+/// fire), the deletion as deletes in the source's, and both age out with the retention.
+pub const NOT_PATIENT_DATA: &[&str] = &[
+    "shard_identity",
+    "_sqlx_migrations",
+    "change_log",
+    "change_log_meta",
+];
 
 /// Every row of the patient, table by table, read in one snapshot.
 pub async fn read_all(

@@ -57,6 +57,11 @@ pub async fn seeded(app: &TestApp, n: usize, seed: u64) -> sqlx::PgPool {
     let single = sqlx::PgPool::connect(&pg::pg().shared[0].url(&name))
         .await
         .unwrap();
+    // It stands for one region holding every row (its change log names it).
+    sqlx::query("INSERT INTO shard_identity (region, code) VALUES ('single', 0)")
+        .execute(&single)
+        .await
+        .unwrap();
     for region in ["quthing", "maseru", "mafeteng", "leribe"] {
         let pool = app.shard(region).await;
         let (rows,): (Value,) =
