@@ -38,14 +38,6 @@ impl fmt::Display for Status {
     }
 }
 
-/// Lets code that still compares a status with its spelling compile; compare with
-/// [`Status::EnteredInError`] instead, which a typo cannot turn into `false`.
-impl PartialEq<&str> for Status {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 impl FromStr for Status {
     type Err = String;
 

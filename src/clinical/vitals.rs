@@ -61,14 +61,6 @@ impl fmt::Display for Flag {
     }
 }
 
-/// Lets code that still compares a flag with its spelling (`o.flag == "critical"`) compile;
-/// compare with [`Flag::Critical`] instead, which a typo cannot turn into `false`.
-impl PartialEq<&str> for Flag {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 impl FromStr for Flag {
     type Err = String;
 

@@ -153,7 +153,7 @@ fn parse_amend(input: &AmendInput) -> Result<(String, bool), ApiError> {
 }
 
 fn check(current: &Observation, expected: i32) -> Result<(), ApiError> {
-    if current.status == "entered-in-error" {
+    if current.status == crate::clinical::status::Status::EnteredInError {
         return Err(ApiError::Conflict(
             ConflictKind::EnteredInError,
             "this observation was entered in error; record a new one".into(),

@@ -4,7 +4,8 @@
 
 use super::model::Observation;
 use super::repo::{self, Change};
-use crate::clinical::vitals::{self, BMI, WEIGHT};
+use crate::clinical::status::Status;
+use crate::clinical::vitals::{self, BMI, Flag, WEIGHT};
 use crate::http::ApiError;
 use chrono::Utc;
 use chrono_tz::Tz;
@@ -17,9 +18,9 @@ pub fn entered_in_error(o: &Observation, by: &str, reason: &str) -> Change {
         unit: o.unit.clone(),
         entered_value: o.entered_value,
         entered_unit: o.entered_unit.clone(),
-        flag: o.flag.as_str().to_owned(),
+        flag: o.flag,
         flag_reason: o.flag_reason.clone(),
-        status: "entered-in-error",
+        status: Status::EnteredInError,
         taken_at: o.taken_at.with_timezone(&Utc),
         by: by.to_owned(),
         reason: reason.to_owned(),
@@ -54,9 +55,9 @@ pub fn corrected(
         unit: m.unit.to_owned(),
         entered_value: value,
         entered_unit: unit,
-        flag: m.flag.as_str().to_owned(),
+        flag: m.flag,
         flag_reason: m.reason,
-        status: "amended",
+        status: Status::Amended,
         taken_at,
         by: by.to_owned(),
         reason: reason.to_owned(),
@@ -71,15 +72,15 @@ pub async fn follow_alerts(
     after: &Observation,
     tz: Tz,
 ) -> Result<(), tokio_postgres::Error> {
-    if before.flag == "critical" {
-        let why = if after.status == "entered-in-error" {
+    if before.flag == Flag::Critical {
+        let why = if after.status == Status::EnteredInError {
             "entered-in-error"
         } else {
             "amended"
         };
         repo::resolve_alerts(tx, before.id, why).await?;
     }
-    if after.flag == "critical" && after.status != "entered-in-error" {
+    if after.flag == Flag::Critical && after.status != Status::EnteredInError {
         repo::raise_alert(tx, after, tz).await?;
     }
     Ok(())
@@ -99,7 +100,7 @@ pub async fn recompute_bmi(
     let taken_at = bmi.taken_at.with_timezone(&Utc);
     let weight = repo::in_set(tx, changed.set_id, WEIGHT).await?;
     let weight = weight
-        .filter(|w| w.status != "entered-in-error")
+        .filter(|w| w.status != Status::EnteredInError)
         .map(|w| w.value);
     let height = repo::height_at(tx, patient, taken_at).await?;
     let reason = format!("recomputed: {} {}", changed.name, changed.status);
@@ -111,9 +112,9 @@ pub async fn recompute_bmi(
                 unit: m.unit.to_owned(),
                 entered_value: m.value,
                 entered_unit: m.unit.to_owned(),
-                flag: m.flag.as_str().to_owned(),
+                flag: m.flag,
                 flag_reason: m.reason,
-                status: "amended",
+                status: Status::Amended,
                 taken_at,
                 by: by.to_owned(),
                 reason,

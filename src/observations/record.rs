@@ -70,7 +70,10 @@ pub async fn record(
             let stored =
                 repo::insert_set(tx, pid, set_id, set.taken_at, actor.name(), &rows, tz).await?;
             let mut alerts = Vec::new();
-            for o in stored.iter().filter(|o| o.flag == "critical") {
+            for o in stored
+                .iter()
+                .filter(|o| o.flag == crate::clinical::vitals::Flag::Critical)
+            {
                 alerts.push(repo::raise_alert(tx, o, tz).await?);
             }
             audit::write(tx, &line, Some(pid), "ok").await?;

@@ -3,6 +3,8 @@
 //! row and its undo has nothing to move back.
 
 use super::model::{ALERT_COLUMNS, Alert, COLUMNS, Observation, VERSION_COLUMNS, Version};
+use crate::clinical::status::Status;
+use crate::clinical::vitals::Flag;
 use crate::shards::Conn;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -222,9 +224,9 @@ pub struct Change {
     pub unit: String,
     pub entered_value: f64,
     pub entered_unit: String,
-    pub flag: String,
+    pub flag: Flag,
     pub flag_reason: Option<String>,
-    pub status: &'static str,
+    pub status: Status,
     pub taken_at: DateTime<Utc>,
     pub by: String,
     pub reason: String,
@@ -252,9 +254,9 @@ pub async fn change(
                 &c.unit,
                 &c.entered_value,
                 &c.entered_unit,
-                &c.flag,
+                &c.flag.as_str(),
                 &c.flag_reason,
-                &c.status,
+                &c.status.as_str(),
                 &c.taken_at,
                 &c.by,
                 &c.reason,
