@@ -14,18 +14,19 @@ pub fn abnormal(code: &str, flag: &str, value: f64, unit: &str) -> String {
     format!("{level} {} {value} {unit}", label(code))
 }
 
-/// The vital's label inside a sentence: "Heart rate" becomes "heart rate", while
-/// "SpO2", "BMI" and "MUAC" keep their capitals. An unknown code is shown as it is.
+/// The vital's label inside a sentence: "Heart rate" becomes "heart rate" and "Systolic
+/// BP" "systolic BP", while "SpO2", "BMI" and "MUAC" keep their capitals (a first word
+/// with a capital past its first letter is an abbreviation). An unknown code shows as is.
 fn label(code: &str) -> String {
     let Some(def) = vitals::def(code) else {
         return code.to_owned();
     };
+    let first_word = def.label.split(' ').next().unwrap_or_default();
     let mut chars = def.label.chars();
-    match (chars.next(), chars.next()) {
-        (Some(first), Some(second)) if second.is_lowercase() => first
-            .to_lowercase()
-            .chain(def.label[first.len_utf8()..].chars())
-            .collect(),
+    match chars.next() {
+        Some(first) if !first_word.chars().skip(1).any(char::is_uppercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
         _ => def.label.to_owned(),
     }
 }
@@ -48,6 +49,10 @@ mod tests {
         assert_eq!(
             abnormal("8867-4", "high", 130.0, "/min"),
             "High heart rate 130 /min"
+        );
+        assert_eq!(
+            abnormal("8480-6", "high", 150.0, "mm[Hg]"),
+            "High systolic BP 150 mm[Hg]"
         );
         assert_eq!(critical("9999-9", 1.5, "x"), "Critical 9999-9 1.5 x");
     }
