@@ -30,6 +30,8 @@ pub struct App {
     pub forwarding: Arc<crate::transfer::Forwarding>,
     /// Seals and opens cross-region list cursors (`server.cursor_key`, else random).
     pub cursor_key: crate::fanout::cursor::Key,
+    /// This process's pushes of users' notifications, for the real-time layer.
+    pub notices: crate::notices::Notices,
 }
 
 impl App {
@@ -63,6 +65,7 @@ impl App {
                 settings.file.server.cursor_key.expose(),
             ),
             rules: settings.rules.clone(),
+            notices: crate::notices::Notices::default(),
             audit: crate::audit::Trail::new(&shards),
             sessions: Arc::new(crate::auth::sessions::Sessions::new(
                 central.clone(),

@@ -27,6 +27,7 @@
 //! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
 //! - [`live`]: the WebSocket speaking the REST API, subscriptions to change events,
 //!   the long-poll.
+//! - [`notifications`]: the user's own notifications, paged, and marking them read.
 //!
 //! **HTTP vocabulary**
 //! - [`records`]: the patient-record guard the resources share: locate by ID (with
@@ -38,6 +39,8 @@
 //! - [`app`]: `App`, built from the infrastructure; hands each part only what it uses.
 //!
 //! **Infrastructure** (takes handles, never the `App`)
+//! - [`notices`]: users' notifications: stored centrally, generated once from the
+//!   regions' change logs whatever the number of processes, pushed in-process.
 //! - [`transfer`]: the engine moving a patient between regions, journaled and restartable.
 //! - [`migrate`]: the shard and central migrations compiled into the binary.
 //! - [`federate`]: the central database's views over every region's planning views.
@@ -81,6 +84,7 @@ pub mod changes;
 pub mod federate;
 pub mod migrate;
 pub mod transfer;
+pub mod notices;
 
 pub mod app;
 
@@ -94,6 +98,7 @@ pub mod patients;
 pub mod planning;
 pub mod stats;
 pub mod live;
+pub mod notifications;
 
 pub mod server;
 
@@ -118,6 +123,12 @@ pub async fn launch(
     let wake = changes::Wake::spawn(app.shards.iter());
     let hub = live::Hub::start(&app, &wake);
     let pruner = changes::spawn_pruner(Arc::downgrade(&app), app.settings.file.changes.clone());
+    // Notifications: generated from every region's log, pushed from the central channel.
+    let mut notice_tasks = notices::spawn_generators(&app, &app.central, &wake);
+    notice_tasks.push(tokio::spawn(notices::listen(
+        app.central.clone(),
+        app.notices.clone(),
+    )));
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
@@ -139,6 +150,9 @@ pub async fn launch(
     hub.stop();
     drop(wake);
     pruner.abort();
+    for task in notice_tasks {
+        task.abort();
+    }
     // Likewise the central pool: closed now, before whoever started the databases stops
     // them, instead of warning about connections the database ended.
     app.central.close().await;

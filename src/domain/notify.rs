@@ -3,8 +3,9 @@
 //! shards' triggers build with `json_build_object` (alerts), so that what a trigger sends
 //! and what hmis sends decode the same way, and the real-time layer builds on one type.
 //!
-//! Three channels carry them: [`AUTH_CHANNEL`] on the central database (caches every
-//! process must drop: sessions, users, policy, forwarding), [`EVENTS_CHANNEL`] on each shard
+//! Four channels carry them: [`AUTH_CHANNEL`] on the central database (caches every
+//! process must drop: sessions, users, policy, forwarding), [`NOTICES_CHANNEL`] on the
+//! central database (a user's notifications changed), [`EVENTS_CHANNEL`] on each shard
 //! (what clinicians watch: alerts, transfers) and [`CHANGES_CHANNEL`] on each shard (its
 //! change log has news). A payload of a kind hmis does not know is a
 //! [`DecodeError`] for the listener to log, never a panic.
@@ -15,6 +16,9 @@ use uuid::Uuid;
 
 /// The central database's channel: every process drops what it cached.
 pub const AUTH_CHANNEL: &str = "hmis_auth";
+/// The central database's channel for users' notifications (`src/notices/`): kept apart
+/// from [`AUTH_CHANNEL`] so that a busy ward does not queue behind cache invalidations.
+pub const NOTICES_CHANNEL: &str = "hmis_notices";
 /// Each shard's channel: events of that region's patients.
 pub const EVENTS_CHANNEL: &str = "hmis_events";
 /// Each shard's change-log channel (`migrations/shard/0007_change_log.sql`): a wake-up
@@ -45,6 +49,10 @@ pub enum Note {
     /// The region's change log has news (sent by the shard's `hmis_change_log` trigger,
     /// once per writing transaction, at commit).
     Changes { region: String },
+    /// A notification `id` was stored for the user (on [`NOTICES_CHANNEL`], at commit).
+    Notice { user_id: Uuid, id: Uuid },
+    /// Some of the user's notifications were marked read: their unread count changed.
+    NoticesRead { user_id: Uuid },
 }
 
 /// What the `alerts_notify` trigger sends: IDs and the reading, no name.

@@ -29,6 +29,13 @@ fn every_kind() -> Vec<Note> {
             from_region: "quthing".into(),
             to_region: "maseru".into(),
         },
+        Note::Notice {
+            user_id: Uuid::new_v4(),
+            id: Uuid::new_v4(),
+        },
+        Note::NoticesRead {
+            user_id: Uuid::new_v4(),
+        },
     ]
 }
 
@@ -55,6 +62,8 @@ fn notes_are_json_objects_tagged_by_kind() {
         "forwarding",
         "alert",
         "transfer",
+        "notice",
+        "notices_read",
     ];
     assert_eq!(kinds, expected);
     assert_eq!(encode(&Note::Policy), r#"{"kind":"policy"}"#);

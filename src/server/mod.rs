@@ -26,6 +26,7 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .merge(crate::observations::router())
         .merge(crate::stats::router())
         .merge(crate::planning::router())
+        .merge(crate::notifications::router())
         .merge(explain::router())
         .merge(health::router())
         .split_for_parts();

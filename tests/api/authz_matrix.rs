@@ -100,6 +100,10 @@ const NOT_REGIONAL: &[(&str, &str)] = &[
     // Statistics are authorized per region asked (kind `stats`): see stats.rs.
     ("/api/v1/stats/patients", "get"),
     ("/api/v1/stats/observations", "get"),
+    // Notifications are the reader's own, whatever the region: see notifications.rs.
+    ("/api/v1/notifications", "get"),
+    ("/api/v1/notifications/{id}/read", "post"),
+    ("/api/v1/notifications/read-all", "post"),
 ];
 
 use Ep::*;

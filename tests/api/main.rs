@@ -21,6 +21,7 @@ mod fanout;
 mod guard;
 mod headers;
 mod live;
+mod notifications;
 mod openapi_contract;
 mod placement;
 mod planner_view;
