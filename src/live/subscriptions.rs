@@ -111,15 +111,20 @@ async fn serve(mut feed: Feed, app: AppState, topics: Arc<RwLock<Vec<Topic>>>, o
                 }
                 let cursor = feed.cursor(&app);
                 for topic in matching {
-                    outbox.push(&json!({
-                        "type": "event", "topic": topic, "cursor": cursor, "kind": d.event.kind,
-                        "data": {
-                            "id": d.event.entity_id, "patient_id": d.event.patient_id,
-                            "op": d.event.op, "region": d.event.region, "at": d.event.at,
-                        },
-                    }));
+                    outbox.push(&event_frame(&topic, &cursor, &d.event));
                 }
             }
         }
     }
+}
+
+/// An event as clients see it, on the socket and in a long-poll's answer.
+pub fn event_frame(topic: &str, cursor: &str, event: &crate::changes::Event) -> Value {
+    json!({
+        "type": "event", "topic": topic, "cursor": cursor, "kind": event.kind,
+        "data": {
+            "id": event.entity_id, "patient_id": event.patient_id,
+            "op": event.op, "region": event.region, "at": event.at,
+        },
+    })
 }

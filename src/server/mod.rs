@@ -28,6 +28,7 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .merge(crate::planning::router())
         .merge(explain::router())
         .merge(health::router())
+        .merge(crate::live::api())
         .split_for_parts();
     let spec = std::sync::Arc::new(spec);
     // After routing, so that a control character in a path parameter is named.
@@ -42,7 +43,9 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .route("/", axum::routing::get(index))
         .route("/index.css", axum::routing::get(stylesheet))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
-        .with_state(app.clone());
+        .with_state(app.clone())
+        // The long-poll reads the hub, over HTTP and over the socket's frames alike.
+        .layer(axum::Extension(hub.clone()));
     // The socket's frames go through the very stack HTTP requests go through.
     let served = layered(routes.clone(), limit, hsts);
     let live = crate::live::router(served)
