@@ -28,6 +28,7 @@
 //! - `4429`: the client does not read what it is sent; its queue
 //!   (`[live] queue_frames`) is full.
 
+mod cursor_header;
 mod feed;
 mod frames;
 mod hub;
@@ -36,6 +37,7 @@ mod subscriptions;
 mod topics;
 mod ws;
 
+pub use cursor_header::{CURSOR, stamp as stamp_cursor};
 pub use hub::Hub;
 
 use crate::app::AppState;

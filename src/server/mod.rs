@@ -44,6 +44,11 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .route("/index.css", axum::routing::get(stylesheet))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .with_state(app.clone())
+        // `X-Hmis-Cursor` on successful GETs, over HTTP and over the socket's frames.
+        .layer(axum::middleware::from_fn_with_state(
+            (app.clone(), hub.clone()),
+            crate::live::stamp_cursor,
+        ))
         // The long-poll reads the hub, over HTTP and over the socket's frames alike.
         .layer(axum::Extension(hub.clone()));
     // The socket's frames go through the very stack HTTP requests go through.
