@@ -5,6 +5,7 @@
 mod fetch_then_follow;
 mod longpoll;
 mod requests;
+mod resubscribe;
 mod robustness;
 mod sessions;
 mod subscriptions;
