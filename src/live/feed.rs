@@ -31,6 +31,13 @@ pub enum Step {
     Reset(Reset),
 }
 
+/// One step of a feed: a step for the client, one more to take, or nothing ready.
+enum Got {
+    Step(Step),
+    Again,
+    Nothing,
+}
+
 impl Feed {
     /// From each region's latest head: only what happens next.
     pub fn from_now(hub: &Hub) -> Feed {
@@ -80,34 +87,68 @@ impl Feed {
     /// feed then goes on from that region's head).
     pub async fn next(&mut self, app: &App) -> Step {
         loop {
-            if let Some(d) = self.pending.pop_front() {
+            if let Got::Step(step) = self.step(app, true).await {
+                return step;
+            }
+        }
+    }
+
+    /// As [`Feed::next`], but None instead of waiting for the hub: what the long-poll
+    /// adds to an answer once it has one event. (A catch-up still reads the log.)
+    pub async fn ready(&mut self, app: &App) -> Option<Step> {
+        loop {
+            match self.step(app, false).await {
+                Got::Step(step) => return Some(step),
+                Got::Again => continue,
+                Got::Nothing => return None,
+            }
+        }
+    }
+
+    async fn step(&mut self, app: &App, wait: bool) -> Got {
+        if let Some(d) = self.pending.pop_front() {
+            self.cursor.set(&d.event.region, d.mark);
+            return Got::Step(Step::Event(d));
+        }
+        for (region, mark) in self.reached.drain(..) {
+            self.cursor.set(&region, mark);
+        }
+        if self.behind {
+            self.behind = false;
+            return match self.catch_up(app).await {
+                Err(reset) => Got::Step(Step::Reset(reset)),
+                // Its events, if any, are pending now.
+                Ok(()) => Got::Again,
+            };
+        }
+        let received = if wait {
+            self.live.recv().await
+        } else {
+            match self.live.try_recv() {
+                Ok(d) => Ok(d),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    Err(broadcast::error::RecvError::Lagged(n))
+                }
+                Err(_) => return Got::Nothing,
+            }
+        };
+        match received {
+            Ok(d) => {
+                let seen = self
+                    .cursor
+                    .get(&d.event.region)
+                    .is_some_and(|m| m.epoch == d.mark.epoch && d.mark.position <= m.position);
+                if seen {
+                    return Got::Again;
+                }
                 self.cursor.set(&d.event.region, d.mark);
-                return Step::Event(d);
+                Got::Step(Step::Event((*d).clone()))
             }
-            for (region, mark) in self.reached.drain(..) {
-                self.cursor.set(&region, mark);
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                self.behind = true;
+                Got::Again
             }
-            if self.behind {
-                self.behind = false;
-                if let Err(reset) = self.catch_up(app).await {
-                    return Step::Reset(reset);
-                }
-                continue;
-            }
-            match self.live.recv().await {
-                Ok(d) => {
-                    let seen = self
-                        .cursor
-                        .get(&d.event.region)
-                        .is_some_and(|m| m.epoch == d.mark.epoch && d.mark.position <= m.position);
-                    if !seen {
-                        self.cursor.set(&d.event.region, d.mark);
-                        return Step::Event((*d).clone());
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => self.behind = true,
-                Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
-            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
     }
 

@@ -16,6 +16,11 @@
 //! - a frame that cannot be understood is answered
 //!   `{"type": "error", "id", "field", "reason"}`, naming the offending field.
 //!
+//! # Long-poll
+//!
+//! `GET /api/v1/events?topics=a,b&cursor=...` ([`longpoll`]): the same topics and feed in
+//! one HTTP exchange, for clients without WebSockets.
+//!
 //! # Close codes
 //!
 //! - `4401`: the session ended (logged out elsewhere, expired, user disabled).
@@ -23,21 +28,31 @@
 //! - `4429`: the client does not read what it is sent; its queue
 //!   (`[live] queue_frames`) is full.
 
+mod cursor_header;
 mod feed;
 mod frames;
 mod hub;
+mod longpoll;
 mod subscriptions;
 mod topics;
 mod ws;
 
+pub use cursor_header::{CURSOR, stamp as stamp_cursor};
 pub use hub::Hub;
 
 use crate::app::AppState;
 use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The API router a socket's frames go through: the one HTTP requests go through.
 #[derive(Clone)]
 pub(crate) struct Api(pub Router);
+
+/// The routes in the OpenAPI document: the long-poll `GET /api/v1/events` (it needs the
+/// [`Hub`] as an `Extension`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(longpoll::events))
+}
 
 /// The real-time routes; `api` is the full HTTP router (with its layers) that frames
 /// are sent through.

@@ -1,21 +1,47 @@
 //! A socket's subscriptions: the topics it follows and the one feed that serves them
 //! (`subscribe` with a cursor restarts the feed from that cursor; without one the feed
 //! goes on, or starts from now). Every event frame carries the cursor after it.
+//!
+//! Restarting the one feed from an older cursor re-reads events the topics followed
+//! before have already had. So each topic keeps, per region, the mark of the last event
+//! it was sent, and is never sent one at or before it: the topics the new `subscribe`
+//! names get everything after its cursor, the others go on without a repeat.
 
 use super::feed::{Feed, Step};
 use super::hub::Hub;
 use super::topics::{self, Topic};
 use super::ws::Outbox;
 use crate::app::AppState;
-use crate::changes::Reset;
+use crate::changes::{Mark, Reset};
 use crate::http::Actor;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::task::JoinHandle;
 
+/// A topic followed, with the mark of the last event it was sent, per region.
+struct Followed {
+    topic: Topic,
+    sent: BTreeMap<String, Mark>,
+}
+
+impl Followed {
+    /// Whether `mark` (of `region`) is new to this topic; if so it is now sent.
+    fn sends(&mut self, region: &str, mark: Mark) -> bool {
+        let sent = self.sent.get(region);
+        if sent.is_some_and(|m| m.epoch == mark.epoch && mark.position <= m.position) {
+            return false;
+        }
+        self.sent.insert(region.to_owned(), mark);
+        true
+    }
+}
+
+type Followers = Arc<RwLock<Vec<Followed>>>;
+
 #[derive(Default)]
 pub struct Subscriptions {
-    topics: Arc<RwLock<Vec<Topic>>>,
+    topics: Followers,
     feed: Option<JoinHandle<()>>,
 }
 
@@ -55,8 +81,14 @@ impl Subscriptions {
         {
             let mut topics = self.topics.write().expect("never poisoned");
             for topic in added {
-                if !topics.contains(&topic) {
-                    topics.push(topic);
+                match topics.iter_mut().find(|f| f.topic == topic) {
+                    // Named again with a cursor: from that cursor, as asked.
+                    Some(f) if cursor.is_some() => f.sent.clear(),
+                    Some(_) => {}
+                    None => topics.push(Followed {
+                        topic,
+                        sent: BTreeMap::new(),
+                    }),
                 }
             }
         }
@@ -84,7 +116,7 @@ impl Subscriptions {
         self.topics
             .write()
             .expect("never poisoned")
-            .retain(|t| !raw.contains(&t.name()));
+            .retain(|f| !raw.contains(&f.topic.name()));
         outbox.push(&json!({"type": "unsubscribed", "id": id, "topics": raw}));
     }
 }
@@ -93,17 +125,17 @@ fn reset_frame(reset: Reset, cursor: &str) -> Value {
     json!({"type": "reset", "reason": reset.as_str(), "cursor": cursor})
 }
 
-async fn serve(mut feed: Feed, app: AppState, topics: Arc<RwLock<Vec<Topic>>>, outbox: Outbox) {
+async fn serve(mut feed: Feed, app: AppState, topics: Followers, outbox: Outbox) {
     loop {
         match feed.next(&app).await {
             Step::Reset(reset) => outbox.push(&reset_frame(reset, &feed.cursor(&app))),
             Step::Event(d) => {
                 let matching: Vec<String> = {
-                    let topics = topics.read().expect("never poisoned");
+                    let mut topics = topics.write().expect("never poisoned");
                     topics
-                        .iter()
-                        .filter(|t| t.matches(&d.event))
-                        .map(Topic::name)
+                        .iter_mut()
+                        .filter(|f| f.topic.matches(&d.event))
+                        .filter_map(|f| f.sends(&d.event.region, d.mark).then(|| f.topic.name()))
                         .collect()
                 };
                 if matching.is_empty() {
@@ -111,15 +143,20 @@ async fn serve(mut feed: Feed, app: AppState, topics: Arc<RwLock<Vec<Topic>>>, o
                 }
                 let cursor = feed.cursor(&app);
                 for topic in matching {
-                    outbox.push(&json!({
-                        "type": "event", "topic": topic, "cursor": cursor, "kind": d.event.kind,
-                        "data": {
-                            "id": d.event.entity_id, "patient_id": d.event.patient_id,
-                            "op": d.event.op, "region": d.event.region, "at": d.event.at,
-                        },
-                    }));
+                    outbox.push(&event_frame(&topic, &cursor, &d.event));
                 }
             }
         }
     }
+}
+
+/// An event as clients see it, on the socket and in a long-poll's answer.
+pub fn event_frame(topic: &str, cursor: &str, event: &crate::changes::Event) -> Value {
+    json!({
+        "type": "event", "topic": topic, "cursor": cursor, "kind": event.kind,
+        "data": {
+            "id": event.entity_id, "patient_id": event.patient_id,
+            "op": event.op, "region": event.region, "at": event.at,
+        },
+    })
 }

@@ -38,13 +38,17 @@ impl Topic {
 
 /// The topic `raw` names, if `actor` may follow it; else the reason.
 pub async fn authorize(app: &Arc<App>, actor: &Actor, raw: &str) -> Result<Topic, String> {
+    resolve(app, actor, raw).await.map_err(reason)
+}
+
+/// As [`authorize`], with the refusal as the API error it stands for (the long-poll
+/// answers it over HTTP).
+pub async fn resolve(app: &Arc<App>, actor: &Actor, raw: &str) -> Result<Topic, ApiError> {
     if raw == "user:me" {
         return Ok(Topic::Me);
     }
     if let Some(id) = raw.strip_prefix("patient:") {
-        let at = crate::records::reach(app, actor, id, PATIENT, crate::authz::Action::Read)
-            .await
-            .map_err(reason)?;
+        let at = crate::records::reach(app, actor, id, PATIENT, crate::authz::Action::Read).await?;
         return Ok(Topic::Patient {
             name: raw.to_owned(),
             id: at.id,
@@ -52,7 +56,7 @@ pub async fn authorize(app: &Arc<App>, actor: &Actor, raw: &str) -> Result<Topic
     }
     if let Some(region) = raw.strip_prefix("region:") {
         if app.shards.get(region).is_none() {
-            return Err(format!("no region named \"{region}\""));
+            return Err(ApiError::NotFound(format!("no region named \"{region}\"")));
         }
         crate::records::authorize(
             app,
@@ -62,15 +66,17 @@ pub async fn authorize(app: &Arc<App>, actor: &Actor, raw: &str) -> Result<Topic
             crate::authz::Action::Read,
             None,
         )
-        .await
-        .map_err(reason)?;
+        .await?;
         return Ok(Topic::Region(region.to_owned()));
     }
-    Err("not a topic: patient:<id>, region:<name> or user:me".into())
+    Err(ApiError::BadRequest {
+        field: Some("topics".into()),
+        detail: "not a topic: patient:<id>, region:<name> or user:me".into(),
+    })
 }
 
 /// What a client may learn of a refusal: the API's own wording, never internal text.
-fn reason(e: ApiError) -> String {
+pub fn reason(e: ApiError) -> String {
     match e {
         ApiError::BadRequest { detail, .. }
         | ApiError::Forbidden(detail)

@@ -29,6 +29,8 @@ pub const DEAD_LINK: u16 = 4408;
 pub const NOT_READING: u16 = 4429;
 /// Requests of one socket answered at once; more wait (and the socket is not read).
 const IN_FLIGHT: usize = 4;
+/// How long a socket whose close frame went out waits for the client's.
+const CLOSING: Duration = Duration::from_secs(5);
 /// Pings unanswered before the link counts as dead.
 const MISSED_PONGS: u32 = 2;
 
@@ -137,7 +139,14 @@ async fn run(socket: WebSocket, peer: Peer) {
     let mut sending = tokio::spawn(send(sink, queued, closing, missed.clone(), live.ping()));
     let mut receiving = tokio::spawn(receive(stream, peer, outbox, missed));
     tokio::select! {
-        _ = &mut sending => receiving.abort(),
+        _ = &mut sending => {
+            // The close frame is out: wait a little for the client's (the closing
+            // handshake), so that a late pong does not meet a closed port, whose reset
+            // makes the client's kernel drop the close frame unread.
+            if tokio::time::timeout(CLOSING, &mut receiving).await.is_err() {
+                receiving.abort();
+            }
+        }
         _ = &mut receiving => {
             // Let the close frame (if any) go out; a client that reads nothing gets none.
             if tokio::time::timeout(Duration::from_secs(5), &mut sending).await.is_err() {

@@ -29,6 +29,7 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .merge(crate::notifications::router())
         .merge(explain::router())
         .merge(health::router())
+        .merge(crate::live::api())
         .split_for_parts();
     let spec = std::sync::Arc::new(spec);
     // After routing, so that a control character in a path parameter is named.
@@ -43,7 +44,14 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .route("/", axum::routing::get(index))
         .route("/index.css", axum::routing::get(stylesheet))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
-        .with_state(app.clone());
+        .with_state(app.clone())
+        // `X-Hmis-Cursor` on successful GETs, over HTTP and over the socket's frames.
+        .layer(axum::middleware::from_fn_with_state(
+            (app.clone(), hub.clone()),
+            crate::live::stamp_cursor,
+        ))
+        // The long-poll reads the hub, over HTTP and over the socket's frames alike.
+        .layer(axum::Extension(hub.clone()));
     // The socket's frames go through the very stack HTTP requests go through.
     let served = layered(routes.clone(), limit, hsts);
     let live = crate::live::router(served)

@@ -71,6 +71,12 @@ const TESTED_ELSEWHERE: &[(&str, &str, &str)] = &[
         "post",
         "clinical::identity::a_records_clerk_merges_two_records_of_one_person_and_can_undo_it",
     ),
+    // Topics are authorized like the reads they stand for (`live::topics`).
+    (
+        "/api/v1/events",
+        "get",
+        "live::longpoll::a_quthing_nurse_polling_a_maseru_patient_gets_403_naming_the_topic_and_is_audited",
+    ),
     // Needs rights in two regions; the matrix's users hold one.
     (
         "/api/v1/patients/{id}/transfer",

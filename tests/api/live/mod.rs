@@ -2,7 +2,11 @@
 //! (tokio-tungstenite): frames answered as HTTP answers, sessions that end close the
 //! socket, bad frames and foreign origins refused.
 
+mod fetch_then_follow;
+mod longpoll;
 mod requests;
+mod resubscribe;
+mod robustness;
 mod sessions;
 mod subscriptions;
 

@@ -7,7 +7,7 @@ use crate::helpers::{PASSWORD, TestApp, patient, spawn_app};
 use serde_json::{Value, json};
 
 /// Subscribes and waits for the acknowledgement; the error frames before it.
-async fn subscribe(ws: &mut Ws, topics: &[&str], cursor: Option<&str>) -> Vec<Value> {
+pub async fn subscribe(ws: &mut Ws, topics: &[&str], cursor: Option<&str>) -> Vec<Value> {
     send(
         ws,
         &json!({"type": "subscribe", "id": "s", "topics": topics, "cursor": cursor}),
@@ -23,7 +23,7 @@ async fn subscribe(ws: &mut Ws, topics: &[&str], cursor: Option<&str>) -> Vec<Va
     }
 }
 
-async fn next_event(ws: &mut Ws) -> Value {
+pub async fn next_event(ws: &mut Ws) -> Value {
     loop {
         let frame = next_frame(ws).await;
         if frame["type"] == "event" {

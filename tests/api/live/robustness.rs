@@ -1,0 +1,40 @@
+//! What a single process and a well-behaved client do not show: a change written through
+//! one hmis process reaches a subscriber of another (they share only the databases), and
+//! a client that stops answering pings is closed with 4408.
+
+use super::longpoll::patch_village;
+use super::subscriptions::{next_event, subscribe};
+use super::{close_code, connect};
+use crate::helpers::{PASSWORD, launch, patient, project_databases, spawn_app_with};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_client_on_process_b_receives_a_change_written_through_process_a() {
+    let settings = project_databases().await;
+    let a = launch(settings.clone()).await;
+    let b = launch(settings).await;
+    let id = a.create_patient(&patient("Leribe")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ws = connect(&b, &b.login("admin", PASSWORD).await).await;
+    let topic = format!("patient:{id}");
+    assert!(subscribe(&mut ws, &[&topic], None).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    patch_village(&a, &id, 1, "Ha Mothae").await;
+    let mut event = next_event(&mut ws).await;
+    if event["data"]["op"] == "insert" {
+        event = next_event(&mut ws).await;
+    }
+    assert_eq!(event["data"]["op"], "update", "{event}");
+    assert_eq!(event["data"]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_its_socket_is_closed_with_4408_for_unanswered_pings() {
+    let app = spawn_app_with(|s| s.file.live.ping_seconds = 1).await;
+    let mut ws = connect(&app, &app.login("admin", PASSWORD).await).await;
+    // Not reading: the pings go unanswered (tungstenite answers them only when read).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(close_code(&mut ws, 10).await, Some(4408));
+}
