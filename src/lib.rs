@@ -26,7 +26,7 @@
 //! - [`stats`]: statistics across regions, merged exactly.
 //! - [`planning`]: planners' read-only SQL across regions (`POST /api/v1/query`).
 //! - [`live`]: the WebSocket speaking the REST API, subscriptions to change events,
-//!   the long-poll.
+//!   `user:me` notifications, the long-poll, `X-Hmis-Cursor` on reads.
 //! - [`notifications`]: the user's own notifications, paged, and marking them read.
 //!
 //! **HTTP vocabulary**

@@ -6,8 +6,9 @@
 
 use crate::app::App;
 use crate::changes::{self, Event, Mark, News, Read, Wake};
+use parking_lot::RwLock;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -75,15 +76,11 @@ impl Hub {
     /// Every region's position as of the hub's latest read (regions it has not read yet
     /// are missing: a cursor without them reads them from when it is used).
     pub fn heads(&self) -> BTreeMap<String, Mark> {
-        self.heads.read().expect("never poisoned").clone()
+        self.heads.read().clone()
     }
 
     pub fn head(&self, region: &str) -> Option<Mark> {
-        self.heads
-            .read()
-            .expect("never poisoned")
-            .get(region)
-            .copied()
+        self.heads.read().get(region).copied()
     }
 }
 
@@ -105,10 +102,7 @@ async fn read_forever(
             Some(from) => read_on(shard, from, &events).await,
         };
         if let Some(m) = mark {
-            heads
-                .write()
-                .expect("never poisoned")
-                .insert(region.to_string(), m);
+            heads.write().insert(region.to_string(), m);
         }
         drop(a);
         // Until this region has news, or the poll is due.

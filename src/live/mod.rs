@@ -33,6 +33,7 @@ mod feed;
 mod frames;
 mod hub;
 mod longpoll;
+mod me;
 mod subscriptions;
 mod topics;
 mod ws;

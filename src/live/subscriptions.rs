@@ -14,9 +14,10 @@ use super::ws::Outbox;
 use crate::app::AppState;
 use crate::changes::{Mark, Reset};
 use crate::http::Actor;
+use parking_lot::RwLock;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// A topic followed, with the mark of the last event it was sent, per region.
@@ -43,12 +44,14 @@ type Followers = Arc<RwLock<Vec<Followed>>>;
 pub struct Subscriptions {
     topics: Followers,
     feed: Option<JoinHandle<()>>,
+    /// Forwards the user's notifications while `user:me` is followed.
+    me: Option<JoinHandle<()>>,
 }
 
 impl Drop for Subscriptions {
     fn drop(&mut self) {
-        if let Some(feed) = self.feed.take() {
-            feed.abort();
+        for task in [self.feed.take(), self.me.take()].into_iter().flatten() {
+            task.abort();
         }
     }
 }
@@ -78,8 +81,16 @@ impl Subscriptions {
             }
         }
         let names: Vec<String> = added.iter().map(Topic::name).collect();
+        if added.contains(&Topic::Me) && self.me.is_none() {
+            let name = ctx.actor.name().to_owned();
+            self.me = Some(super::me::follow(
+                &ctx.app.notices,
+                name,
+                ctx.outbox.clone(),
+            ));
+        }
         {
-            let mut topics = self.topics.write().expect("never poisoned");
+            let mut topics = self.topics.write();
             for topic in added {
                 match topics.iter_mut().find(|f| f.topic == topic) {
                     // Named again with a cursor: from that cursor, as asked.
@@ -113,9 +124,13 @@ impl Subscriptions {
     }
 
     pub fn unsubscribe(&mut self, outbox: &Outbox, id: Value, raw: Vec<String>) {
+        if raw.iter().any(|t| t == "user:me")
+            && let Some(me) = self.me.take()
+        {
+            me.abort();
+        }
         self.topics
             .write()
-            .expect("never poisoned")
             .retain(|f| !raw.contains(&f.topic.name()));
         outbox.push(&json!({"type": "unsubscribed", "id": id, "topics": raw}));
     }
@@ -131,7 +146,7 @@ async fn serve(mut feed: Feed, app: AppState, topics: Followers, outbox: Outbox)
             Step::Reset(reset) => outbox.push(&reset_frame(reset, &feed.cursor(&app))),
             Step::Event(d) => {
                 let matching: Vec<String> = {
-                    let mut topics = topics.write().expect("never poisoned");
+                    let mut topics = topics.write();
                     topics
                         .iter_mut()
                         .filter(|f| f.topic.matches(&d.event))

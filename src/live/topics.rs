@@ -1,7 +1,7 @@
 //! What a client may subscribe to, authorized exactly like the read it stands for: a
 //! `patient:<id>` like a read of that patient ([`crate::records::reach`], which audits a
 //! denial), a `region:<name>` like reading patients there, `user:me` always (its events,
-//! the user's notifications, come with that feature). A refusal says why and nothing
+//! the user's own notifications, come from [`super::me`]). A refusal says why and nothing
 //! about the patient.
 
 use crate::app::App;

@@ -4,6 +4,7 @@
 
 mod fetch_then_follow;
 mod longpoll;
+mod me;
 mod requests;
 mod resubscribe;
 mod robustness;
