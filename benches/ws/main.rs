@@ -272,7 +272,9 @@ async fn write(
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     let update = client
-        .prepare("UPDATE patients SET phone = '+2665811' || lpad($2::int::text, 4, '0') WHERE id = $1")
+        .prepare(
+            "UPDATE patients SET phone = '+2665811' || lpad($2::int::text, 4, '0') WHERE id = $1",
+        )
         .await?;
     let mut tick = tokio::time::interval(interval);
     let mut commits = Vec::with_capacity(patients.len());
