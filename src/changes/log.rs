@@ -64,7 +64,7 @@ ORDER BY e.xid, e.seq";
 pub async fn read(shard: &Shard, from: &Mark, limit: u32) -> Result<Read, ShardError> {
     let (xid, seq, limit) = (Xid(from.position.xid), from.position.seq, i64::from(limit));
     let rows = shard
-        .read(|c| {
+        .read_following(|c| {
             Box::pin(async move {
                 let stmt = c.prepared(READ_SQL).await?;
                 c.client().query(&stmt, &[&xid, &seq, &limit]).await
@@ -134,7 +134,7 @@ fn next_mark(from: &Mark, events: &[Event], limit: i64, horizon: u64) -> Mark {
 pub async fn head(shard: &Shard) -> Result<Mark, ShardError> {
     const HEAD: &str = "SELECT epoch, pg_snapshot_xmin(pg_current_snapshot()) FROM change_log_meta";
     let rows = shard
-        .read(|c| {
+        .read_following(|c| {
             Box::pin(async move {
                 let stmt = c.prepared(HEAD).await?;
                 c.client().query(&stmt, &[]).await

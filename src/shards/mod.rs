@@ -25,6 +25,10 @@ pub struct Shard {
     pool: Pool,
     /// Shared, pipelined connections, for reads.
     readers: std::sync::Arc<readers::Readers>,
+    /// A shared connection of its own for the real-time layer's reads of the change log
+    /// (`application_name` `hmis follow`), so that polling a region never queues requests'
+    /// reads behind it, nor passes for one.
+    following: std::sync::Arc<readers::Readers>,
     /// How to connect, for connections of a purpose's own (audit batches, LISTEN).
     config: tokio_postgres::Config,
     timeout: Duration,
@@ -83,7 +87,11 @@ impl Shards {
                 READERS_PER_REGION,
                 timeout,
             ));
+            let mut follow = config.clone();
+            follow.application_name("hmis follow");
+            let following = std::sync::Arc::new(readers::Readers::new(follow, 1, timeout));
             shards.push(Shard {
+                following,
                 pool: pool_for(config.clone(), region.pool_size, timeout)?,
                 config: config.clone(),
                 timeout,
@@ -133,19 +141,35 @@ impl Shard {
         &self,
         f: impl for<'c> Fn(&'c Reader) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>,
     ) -> Result<T, ShardError> {
-        let reader = self.reader().await?;
+        self.read_on(&self.readers, f).await
+    }
+
+    /// As [`Shard::read`], on the real-time layer's own connection.
+    pub async fn read_following<T>(
+        &self,
+        f: impl for<'c> Fn(&'c Reader) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, ShardError> {
+        self.read_on(&self.following, f).await
+    }
+
+    async fn read_on<T>(
+        &self,
+        readers: &Readers,
+        f: impl for<'c> Fn(&'c Reader) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, ShardError> {
+        let reader = self.reader(readers).await?;
         match f(&reader).await {
             Err(e) if is_connection_error(&e) => {
                 self.evict_idle();
-                let reader = self.reader().await?;
+                let reader = self.reader(readers).await?;
                 f(&reader).await.map_err(|e| self.fail(e))
             }
             result => result.map_err(|e| self.fail(e)),
         }
     }
 
-    async fn reader(&self) -> Result<std::sync::Arc<Reader>, ShardError> {
-        self.readers
+    async fn reader(&self, readers: &Readers) -> Result<std::sync::Arc<Reader>, ShardError> {
+        readers
             .get()
             .await
             .map_err(|reason| ShardError::Unavailable {
@@ -172,6 +196,7 @@ impl Shard {
     fn evict_idle(&self) {
         self.pool.retain(|_, _| false);
         self.readers.reset();
+        self.following.reset();
     }
 
     /// A connection from this region's pool, or `Unavailable` within the shard timeout.

@@ -55,7 +55,9 @@ async fn a_district_in_any_letter_case_is_stored_with_its_canonical_spelling() {
 }
 
 /// A TCP listener standing in for a region's database: it counts the connections hmis
-/// attempts to it, and answers none of them.
+/// attempts to it for requests (`application_name` `hmis`; the real-time layer follows
+/// every region's log on connections of its own names, whatever requests do), and answers
+/// none of them.
 async fn counting_listener() -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -63,8 +65,12 @@ async fn counting_listener() -> (String, Arc<AtomicUsize>) {
     let seen = count.clone();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            seen.fetch_add(1, Ordering::SeqCst);
-            drop(socket);
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                if application_name(socket).await.as_deref() == Some("hmis") {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+            });
         }
     });
     (
@@ -155,4 +161,21 @@ async fn the_routing_explain_endpoint_names_the_region_the_rule_and_the_rules_pa
             .contains("no rule"),
         "{body}"
     );
+}
+
+/// The `application_name` of a PostgreSQL startup message (after declining TLS).
+async fn application_name(mut socket: tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let len = socket.read_u32().await.ok()? as usize;
+        let mut body = vec![0; len.checked_sub(4)?];
+        socket.read_exact(&mut body).await.ok()?;
+        if body.starts_with(&80877103u32.to_be_bytes()) {
+            socket.write_all(b"N").await.ok()?; // SSLRequest: no TLS here
+            continue;
+        }
+        let fields: Vec<&[u8]> = body.get(4..)?.split(|&b| b == 0).collect();
+        let at = fields.iter().position(|f| *f == b"application_name")?;
+        return Some(String::from_utf8_lossy(fields.get(at + 1)?).into_owned());
+    }
 }

@@ -5,6 +5,7 @@
 mod fetch_then_follow;
 mod longpoll;
 mod me;
+mod order;
 mod requests;
 mod resubscribe;
 mod robustness;
