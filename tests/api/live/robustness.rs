@@ -1,6 +1,7 @@
 //! What a single process and a well-behaved client do not show: a change written through
 //! one hmis process reaches a subscriber of another (they share only the databases), and
-//! a client that stops answering pings is closed with 4408.
+//! a client that stops answering pings is closed with 4408, one that stops reading with
+//! 4429 once its bounded queue is full.
 
 use super::longpoll::patch_village;
 use super::subscriptions::{next_event, subscribe};
@@ -37,4 +38,42 @@ async fn a_client_that_never_reads_its_socket_is_closed_with_4408_for_unanswered
     // Not reading: the pings go unanswered (tungstenite answers them only when read).
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(close_code(&mut ws, 10).await, Some(4408));
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_with_4429_once_its_queue_is_full() {
+    let app = spawn_app_with(|s| s.file.live.queue_frames = 8).await;
+    for _ in 0..50 {
+        app.create_patient(&patient("Maseru")).await;
+    }
+    let mut ws = connect(&app, &app.login("admin", PASSWORD).await).await;
+    // Pages of 50 patients, about 25 KB each: far more than the socket's buffers hold, so
+    // the answers back up into hmis's queue while nothing is read.
+    for i in 0..400 {
+        let frame =
+            serde_json::json!({"id": i, "method": "GET", "path": "/api/v1/patients?size=50"});
+        super::send(&mut ws, &frame).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Reading again drains what was sent; the close frame follows it.
+    let (mut answers, mut code) = (0, None);
+    let drained = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(message)) = futures_util::StreamExt::next(&mut ws).await {
+            match message {
+                tokio_tungstenite::tungstenite::Message::Text(_) => answers += 1,
+                tokio_tungstenite::tungstenite::Message::Close(frame) => {
+                    code = frame.map(|f| u16::from(f.code));
+                    return;
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the socket stayed open");
+    assert_eq!(code, Some(4429), "after {answers} answers");
+    assert!(
+        answers < 400,
+        "every answer arrived: the queue did not bound anything"
+    );
 }
