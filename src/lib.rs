@@ -124,7 +124,12 @@ pub async fn launch(
     let hub = live::Hub::start(&app, &wake);
     let pruner = changes::spawn_pruner(Arc::downgrade(&app), app.settings.file.changes.clone());
     // Notifications: generated from every region's log, pushed from the central channel.
-    let mut notice_tasks = notices::spawn_generators(&app, &app.central, &wake);
+    // Generation has a central connection of its own: each step holds one for a region's
+    // read, and on the request pool it would make logins wait (a 503 at a small pool).
+    let generating = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with((*app.central.connect_options()).clone());
+    let mut notice_tasks = notices::spawn_generators(&app, &generating, &wake);
     notice_tasks.push(tokio::spawn(notices::listen(
         app.central.clone(),
         app.notices.clone(),
@@ -156,5 +161,6 @@ pub async fn launch(
     // Likewise the central pool: closed now, before whoever started the databases stops
     // them, instead of warning about connections the database ended.
     app.central.close().await;
+    generating.close().await;
     Ok(served?)
 }
