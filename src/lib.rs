@@ -115,8 +115,14 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = Arc::new(app::App::new(settings).await?);
+    // Background work's own central connections, so that it never takes the request
+    // pool's (a `PgListener` holds its connection for good; with `central.pool_size = 2`
+    // two of them would leave logins none): the two LISTENs and notification generation.
+    let background = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(3)
+        .connect_lazy_with((*app.central.connect_options()).clone());
     let (ready, listening) = tokio::sync::oneshot::channel();
-    let listener_task = tokio::spawn(bus::listen(app.central.clone(), app.refresher(), ready));
+    let listener_task = tokio::spawn(bus::listen(background.clone(), app.refresher(), ready));
     let resumer = app::spawn_resumer(Arc::downgrade(&app));
     // Change events: each shard's waker, the hub reading every region for this
     // process's subscribers, and the pruner keeping the logs to their retention.
@@ -124,14 +130,9 @@ pub async fn launch(
     let hub = live::Hub::start(&app, &wake);
     let pruner = changes::spawn_pruner(Arc::downgrade(&app), app.settings.file.changes.clone());
     // Notifications: generated from every region's log, pushed from the central channel.
-    // Generation has a central connection of its own: each step holds one for a region's
-    // read, and on the request pool it would make logins wait (a 503 at a small pool).
-    let generating = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_lazy_with((*app.central.connect_options()).clone());
-    let mut notice_tasks = notices::spawn_generators(&app, &generating, &wake);
+    let mut notice_tasks = notices::spawn_generators(&app, &background, &wake);
     notice_tasks.push(tokio::spawn(notices::listen(
-        app.central.clone(),
+        background.clone(),
         app.notices.clone(),
     )));
     // Revocations must reach this process from the first request on; if the central
@@ -161,6 +162,6 @@ pub async fn launch(
     // Likewise the central pool: closed now, before whoever started the databases stops
     // them, instead of warning about connections the database ended.
     app.central.close().await;
-    generating.close().await;
+    background.close().await;
     Ok(served?)
 }
