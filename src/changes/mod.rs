@@ -44,7 +44,7 @@ mod wake;
 pub use cursor::{Cursor, LogState, Mark, Position, Reset, resume};
 pub use log::{READ_SQL, head, prune, read};
 pub use prune::spawn_pruner;
-pub use wake::{News, Wake};
+pub use wake::{News, Wake, news_or_poll};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

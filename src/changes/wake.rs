@@ -54,6 +54,28 @@ impl Wake {
     }
 }
 
+/// Waits until `region` has news or `poll` has passed (a missed wake-up then costs no more
+/// than a poll); `false` once the waker has stopped (hmis is shutting down). A reader
+/// that lagged behind the broadcast is woken: it re-reads from its mark anyway.
+pub async fn news_or_poll(
+    news: &mut broadcast::Receiver<News>,
+    region: &str,
+    poll: Duration,
+) -> bool {
+    let woken = tokio::time::timeout(poll, async {
+        loop {
+            match news.recv().await {
+                Ok(n) if *n.region == *region => return true,
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => return true,
+                Err(broadcast::error::RecvError::Closed) => return false,
+            }
+        }
+    })
+    .await;
+    woken != Ok(false)
+}
+
 impl Drop for Wake {
     fn drop(&mut self) {
         for task in &self.tasks {

@@ -106,19 +106,7 @@ async fn read_forever(
         }
         drop(a);
         // Until this region has news, or the poll is due.
-        let woken = tokio::time::timeout(POLL, async {
-            loop {
-                match news.recv().await {
-                    Ok(n) if n.region == region => return true,
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => return true,
-                    // The waker stopped: hmis is shutting down.
-                    Err(broadcast::error::RecvError::Closed) => return false,
-                }
-            }
-        })
-        .await;
-        if woken == Ok(false) {
+        if !changes::news_or_poll(&mut news, &region, POLL).await {
             return;
         }
     }

@@ -77,18 +77,7 @@ async fn generate_forever<S: AsRef<Shards>>(
             }
         }
         drop(s);
-        let woken = tokio::time::timeout(POLL, async {
-            loop {
-                match news.recv().await {
-                    Ok(n) if n.region == region => return true,
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => return true,
-                    Err(broadcast::error::RecvError::Closed) => return false,
-                }
-            }
-        })
-        .await;
-        if woken == Ok(false) {
+        if !changes::news_or_poll(&mut news, &region, POLL).await {
             return;
         }
     }
