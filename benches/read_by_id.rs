@@ -9,7 +9,11 @@
 //! picking random IDs. Only the ratio means much on a shared 2-core machine; record it in
 //! benches/RESULTS.md with the machine, the date and the command.
 
-use hmis::pgcluster::{Cluster, ClusterOptions, PgBinaries};
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{login, seed, wait_ready};
+use hmis::pgcluster::Cluster;
 use rand::seq::IndexedRandom;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,21 +49,7 @@ fn args() -> Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args();
-    let bins = PgBinaries::find()?;
-    let dir = std::env::temp_dir().join(format!("hmis-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let mut cluster = Cluster::init(
-        &bins,
-        ClusterOptions {
-            data_dir: dir.join("pg"),
-            superuser: "hmis".into(),
-            password: "bench".into(),
-            durable: true,
-            port: None,
-            extra_conf: vec![("max_connections".into(), "200".into())],
-        },
-    )?;
-    cluster.start()?;
+    let (cluster, dir) = common::start_cluster("hmis-bench")?;
     let result = run(&cluster, &args).await;
     cluster.stop()?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -68,22 +58,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
     let url = |db: &str| cluster.url(db);
-    let ids = seed(&url("hmis_quthing"), args.patients).await?;
+    let ids = seed(&url, args.patients).await?;
     let port = hmis::pgcluster::free_port()?;
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
-        .arg("serve")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("HMIS_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("HMIS_CENTRAL_URL", url("hmis_central"))
-        .env("RUST_LOG", "warn")
-        .envs(std::env::var("TOKIO_WORKER_THREADS").map(|t| ("TOKIO_WORKER_THREADS", t)))
-        .envs(["quthing", "maseru", "mafeteng", "leribe"].map(|r| {
-            (
-                format!("HMIS_REGION_{}_DATABASE_URL", r.to_uppercase()),
-                url(&format!("hmis_{r}")),
-            )
-        }))
-        .spawn()?;
+    let mut server = common::serve(&url, port)?;
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await?;
     let token = login(&base).await?;
@@ -120,50 +97,6 @@ async fn run(cluster: &Cluster, args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Migrates every region's database (hmis serve needs them) and fills quthing.
-async fn seed(url: &str, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut regions = hmis::config::region_files(&root.join("regions"))?;
-    for r in &mut regions {
-        r.database_url = hmis::config::DatabaseUrl::new(
-            url.replace("hmis_quthing", &format!("hmis_{}", r.name)),
-        );
-        hmis::migrate::migrate_region(r, None)
-            .await
-            .map_err(anyhow::Error::msg)?;
-    }
-    hmis::migrate::migrate_central(
-        &hmis::config::DatabaseUrl::new(url.replace("hmis_quthing", "hmis_central")),
-        None,
-    )
-    .await
-    .map_err(anyhow::Error::msg)?;
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    tokio::spawn(conn);
-    let code = regions
-        .iter()
-        .find(|r| r.name == "quthing")
-        .map(|r| r.code)
-        .unwrap_or(1);
-    let ids: Vec<uuid::Uuid> = (0..n)
-        .map(|_| hmis::domain::PatientId::new(code).uuid())
-        .collect();
-    client
-        .execute(
-            "INSERT INTO patients (id, given_name, family_name, sex, birth_date, district, phone)
-             SELECT id, 'Palesa', 'Mokoena' || n, 'female', DATE '1990-01-01' + (n % 9000)::int, 'Quthing', '+2665800' || lpad(n::text, 4, '0')
-             FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)",
-            &[&ids],
-        )
-        .await?;
-    client.execute("ANALYZE patients", &[]).await?;
-    // The reader: a Quthing nurse, as in a clinic.
-    let central = sqlx::PgPool::connect(&url.replace("hmis_quthing", "hmis_central")).await?;
-    hmis::auth::users::create(&central, "bench.nurse", "bench-password", "").await?;
-    hmis::authz::store::grant(&central, true, "bench.nurse", "nurse", "quthing").await?;
-    Ok(ids)
-}
-
 /// What authenticating and authorizing one request costs hmis, measured in this process
 /// with the same code the server runs: session lookup by token, the region decision, and
 /// the roles for the audit line, on warm caches (as every request but a session's first).
@@ -189,37 +122,6 @@ async fn auth_cost(url: &dyn Fn(&str) -> String, token: &str) -> anyhow::Result<
         std::hint::black_box(app.authz.roles_in(user, "quthing").await);
     }
     Ok(start.elapsed().as_nanos() as f64 / n as f64)
-}
-
-async fn login(base: &str) -> anyhow::Result<String> {
-    let body = serde_json::json!({"username": "bench.nurse", "password": "bench-password"});
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&body)
-        .send()
-        .await?
-        .json()
-        .await?;
-    answer["token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("login failed: {answer}"))
-}
-
-async fn wait_ready(base: &str) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("hmis did not become ready")
 }
 
 /// `clients` connections, each reading random IDs with a prepared statement.

@@ -15,7 +15,7 @@
 //! `target/ws-bench.json`. Clients, hmis and PostgreSQL share the machine's cores.
 
 use futures_util::{SinkExt, StreamExt};
-use hmis::pgcluster::{Cluster, ClusterOptions, PgBinaries};
+use hmis::pgcluster::Cluster;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,8 +23,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
-use support::{Figures, login, rss_kib, seed, wait_ready};
+use common::{login, seed, wait_ready};
+use support::{Figures, rss_kib};
 
 struct Args {
     connections: usize,
@@ -70,21 +73,7 @@ fn raise_open_files(wanted: u64) -> anyhow::Result<u64> {
 async fn main() -> anyhow::Result<()> {
     let args = args();
     let nofile = raise_open_files(args.connections as u64 + 1_000)?;
-    let bins = PgBinaries::find()?;
-    let dir = std::env::temp_dir().join(format!("hmis-ws-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let mut cluster = Cluster::init(
-        &bins,
-        ClusterOptions {
-            data_dir: dir.join("pg"),
-            superuser: "hmis".into(),
-            password: "bench".into(),
-            durable: true,
-            port: None,
-            extra_conf: vec![("max_connections".into(), "200".into())],
-        },
-    )?;
-    cluster.start()?;
+    let (cluster, dir) = common::start_cluster("hmis-ws-bench")?;
     let result = run(&cluster, &args, nofile).await;
     cluster.stop()?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -113,20 +102,7 @@ async fn run(cluster: &Cluster, args: &Args, nofile: u64) -> anyhow::Result<Figu
     let url = |db: &str| cluster.url(db);
     let patients = seed(&url, args.changes).await?;
     let port = hmis::pgcluster::free_port()?;
-    let server = std::process::Command::new(env!("CARGO_BIN_EXE_hmis"))
-        .arg("serve")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("HMIS_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("HMIS_CENTRAL_URL", url("hmis_central"))
-        .env("RUST_LOG", "warn")
-        .envs(std::env::var("TOKIO_WORKER_THREADS").map(|t| ("TOKIO_WORKER_THREADS", t)))
-        .envs(["quthing", "maseru", "mafeteng", "leribe"].map(|r| {
-            (
-                format!("HMIS_REGION_{}_DATABASE_URL", r.to_uppercase()),
-                url(&format!("hmis_{r}")),
-            )
-        }))
-        .spawn()?;
+    let server = common::serve(&url, port)?;
     let server = Server(server);
     let pid = server.0.id();
     let base = format!("127.0.0.1:{port}");

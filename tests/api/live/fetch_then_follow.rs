@@ -3,7 +3,8 @@
 //! long-poll started later from that cursor (nothing falls in the window between).
 
 use super::connect;
-use super::longpoll::{patch_village, poll_for};
+use super::longpoll::poll_for;
+use super::patch_village;
 use super::subscriptions::{next_event, subscribe};
 use crate::helpers::{PASSWORD, TestApp, patient, spawn_app, spawn_app_with};
 

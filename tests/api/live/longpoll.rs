@@ -2,6 +2,7 @@
 //! than `[live] long_poll_seconds`), each answer's cursor gets exactly the events after
 //! it, a refused topic is a 403 naming it (and audited), a bad cursor a `reset`.
 
+use super::patch_village;
 use crate::helpers::{TestApp, patient, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -39,18 +40,6 @@ pub async fn poll_for(app: &TestApp, topics: &str, cursor: &str, n: usize) -> (V
         cursor = body["cursor"].as_str().unwrap().to_owned();
     }
     (events, cursor)
-}
-
-pub async fn patch_village(app: &TestApp, id: &str, version: u32, village: &str) {
-    let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/patients/{id}")))
-        .header("if-match", format!("\"{version}\""))
-        .json(&json!({"village": village}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]

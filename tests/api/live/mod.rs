@@ -14,7 +14,7 @@ mod subscriptions;
 
 use crate::helpers::TestApp;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -96,4 +96,17 @@ pub async fn close_code(ws: &mut Ws, seconds: u64) -> Option<u16> {
     })
     .await
     .unwrap_or_else(|_| panic!("the socket stayed open {seconds} s"))
+}
+
+/// Changes a patient's village over HTTP (a change every topic of the patient sees).
+pub async fn patch_village(app: &TestApp, id: &str, version: u32, village: &str) {
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/patients/{id}")))
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({"village": village}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

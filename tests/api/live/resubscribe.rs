@@ -3,7 +3,7 @@
 //! new topic gets everything after it, and the topics followed before get no repeat.
 
 use super::connect;
-use super::longpoll::patch_village;
+use super::patch_village;
 use super::subscriptions::{next_event, subscribe};
 use crate::helpers::{PASSWORD, patient, spawn_app};
 use serde_json::Value;

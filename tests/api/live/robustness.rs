@@ -3,7 +3,7 @@
 //! a client that stops answering pings is closed with 4408, one that stops reading with
 //! 4429 once its bounded queue is full.
 
-use super::longpoll::patch_village;
+use super::patch_village;
 use super::subscriptions::{next_event, subscribe};
 use super::{close_code, connect};
 use crate::helpers::{PASSWORD, launch, patient, project_databases, spawn_app_with};

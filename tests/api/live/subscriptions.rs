@@ -2,8 +2,8 @@
 //! reconnecting client resumes from its cursor with exactly what it missed, a refused
 //! topic is an error frame naming it, and a cursor hmis did not seal gets `reset`.
 
-use super::{Ws, connect, next_frame, send};
-use crate::helpers::{PASSWORD, TestApp, patient, spawn_app};
+use super::{Ws, connect, next_frame, patch_village, send};
+use crate::helpers::{PASSWORD, patient, spawn_app};
 use serde_json::{Value, json};
 
 /// Subscribes and waits for the acknowledgement; the error frames before it.
@@ -30,18 +30,6 @@ pub async fn next_event(ws: &mut Ws) -> Value {
             return frame;
         }
     }
-}
-
-async fn patch_village(app: &TestApp, id: &str, version: u32, village: &str) {
-    let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/patients/{id}")))
-        .header("if-match", format!("\"{version}\""))
-        .json(&json!({"village": village}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
