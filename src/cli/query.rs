@@ -29,7 +29,14 @@ pub struct QueryArgs {
     #[arg(long, env = "HMIS_URL", default_value = "http://127.0.0.1:8000")]
     url: String,
     /// A bearer token: the `token` that POST /api/v1/auth/login answers.
-    #[arg(long, env = "HMIS_TOKEN", hide_env_values = true)]
+    /// Tokens are base64url, so one may begin with `-`: that is a value here,
+    /// not an option.
+    #[arg(
+        long,
+        env = "HMIS_TOKEN",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     token: Option<String>,
 }
 

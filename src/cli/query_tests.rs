@@ -56,3 +56,16 @@ fn a_failure_prints_its_reason_then_sqlstate_message_and_hint_when_given() {
     );
     assert_eq!(failure_line(&serde_json::json!({"reason": "down"})), "down");
 }
+
+#[test]
+fn a_token_that_begins_with_a_hyphen_is_read_as_the_token() {
+    use clap::Parser;
+    let argv = ["hmis", "query", "SELECT 1", "--token", "-3xYz-q"];
+    let cli = crate::cli::Cli::try_parse_from(argv)
+        .map_err(|e| e.to_string())
+        .unwrap();
+    let crate::cli::Command::Query(args) = cli.command else {
+        panic!("not parsed as a query");
+    };
+    assert_eq!(args.token.as_deref(), Some("-3xYz-q"));
+}
