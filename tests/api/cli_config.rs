@@ -284,7 +284,14 @@ fn assert_plain_and_quiet(stderr: &str) {
         !stderr.contains("\x1b["),
         "colour codes in a pipe: {stderr:?}"
     );
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("WARN")).collect();
+    // sqlx warns of statements and pool waits over a second: on a loaded machine that is
+    // the machine's doing, not the shutdown's, so those two alone are let through.
+    let load =
+        |l: &str| l.contains("sqlx::query: slow statement") || l.contains("sqlx::pool::acquire");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("WARN") && !load(l))
+        .collect();
     assert!(
         warnings.is_empty(),
         "a clean shutdown warned: {warnings:#?}"
