@@ -8,6 +8,7 @@ export const session = reactive({
   user: null, // { username, grants: [{ role, region }], regions: [...] }
   ended: false, // true when hmis ended the session (expired or revoked), not the user
   regions: [], // every region: { name, display_name, districts, time_zone }
+  unread: 0, // the user's unread notifications (the badge), kept by App.vue and the list
 })
 
 export function roles() {
@@ -43,7 +44,8 @@ export async function restore() {
   try {
     const { data } = await get('/api/v1/auth/me')
     session.user = data
-    await loadRegions()
+    // Without the region list screens show raw names: not a reason to sign out.
+    await loadRegions().catch(() => {})
     return true
   } catch {
     session.user = null
@@ -55,7 +57,7 @@ export async function signIn(username, password) {
   const { data } = await post('/api/v1/auth/login', { username, password })
   session.user = data.user
   session.ended = false
-  await loadRegions()
+  await loadRegions().catch(() => {})
 }
 
 export async function signOut() {
@@ -64,6 +66,7 @@ export async function signOut() {
   } finally {
     session.user = null
     session.ended = false
+    session.unread = 0
   }
 }
 
