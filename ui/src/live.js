@@ -19,12 +19,15 @@ import { get } from './api.js'
 
 const ATTEMPTS_BEFORE_POLL = 3
 const FIRST_DELAY = 1000
+/** An upgrade a proxy holds without answering counts as failed after this long. */
+const OPEN_TIMEOUT_MS = 6000
 const MAX_DELAY = 30000
 const ME_REREAD_MS = 20000
 /** How long the socket stays open with nobody subscribed (a screen change re-subscribes). */
 const IDLE_CLOSE_MS = 1500
 
 const state = ref(isOffline() ? 'offline' : 'reconnecting')
+const transport = ref('websocket') // 'websocket' | 'poll'
 const subs = new Map() // key -> { key, topics, cursor, onEvent, acked, sentBefore, poll }
 let nextKey = 1
 let mode = 'ws' // 'ws' | 'poll': poll is for the page's life once chosen
@@ -44,11 +47,16 @@ function setState(next) {
   state.value = isOffline() ? 'offline' : next
 }
 
+/** Once the URL has asked for the long-poll, it stays asked (screens drop the query). */
+let pollWanted = false
 function pollAsked() {
   const hashQuery = (window.location.hash.split('?')[1] || '')
-  return new URLSearchParams(hashQuery).get('transport') === 'poll'
+  pollWanted = pollWanted
+    || new URLSearchParams(hashQuery).get('transport') === 'poll'
     || new URLSearchParams(window.location.search).get('transport') === 'poll'
+  return pollWanted
 }
+pollAsked()
 
 function deliver(sub, event) {
   try {
@@ -95,7 +103,18 @@ function connect() {
     return closed({ code: 1006 }, null)
   }
   socket = ws
+  const openTimer = setTimeout(() => {
+    if (socket !== ws || ws.readyState !== 0) return
+    ws.onclose = null
+    try {
+      ws.close()
+    } catch {
+      // never opened
+    }
+    closed({ code: 1006 }, ws)
+  }, OPEN_TIMEOUT_MS)
   ws.onopen = () => {
+    clearTimeout(openTimer)
     if (socket !== ws) return
     everOpened = true
     failedAttempts = 0
@@ -122,7 +141,10 @@ function connect() {
     }
     handle(frame)
   }
-  ws.onclose = (event) => closed(event, ws)
+  ws.onclose = (event) => {
+    clearTimeout(openTimer)
+    closed(event, ws)
+  }
 }
 
 function closed(event, ws) {
@@ -231,6 +253,7 @@ function wakeSleepers() {
 function startPolling() {
   closeSocket()
   mode = 'poll'
+  transport.value = 'poll'
   for (const sub of subs.values()) if (!sub.poll) poll(sub)
 }
 
@@ -333,6 +356,10 @@ function subscribe(topics, cursor, onEvent) {
   }
 }
 
+window.addEventListener('hashchange', () => {
+  if (mode === 'ws' && pollAsked() && subs.size) startPolling()
+})
+
 window.addEventListener('offline', () => {
   state.value = 'offline'
   // Reconnect from the cursors when the link is back, rather than trust a socket that
@@ -351,4 +378,4 @@ window.addEventListener('online', () => {
   if (subs.size) get('/api/v1/auth/me').then(() => setState('connected'), () => {})
 })
 
-export const live = { state, subscribe }
+export const live = { state, transport, subscribe }

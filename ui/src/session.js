@@ -2,7 +2,7 @@
 // from GET /api/v1/auth/me; emptied on sign-out or when hmis answers 401 (api.js).
 // `can(role, region)` only decides what the UI offers: hmis checks every request itself.
 import { reactive } from 'vue'
-import { get, post, onSessionEnd } from './api.js'
+import { get, post, onSessionEnd, csrfToken } from './api.js'
 
 export const session = reactive({
   user: null, // { username, grants: [{ role, region }], regions: [...] }
@@ -41,6 +41,13 @@ export async function loadRegions() {
 }
 
 export async function restore() {
+  // The CSRF cookie lives exactly as long as the session cookie (both session cookies,
+  // both cleared at logout): without it there is no session to restore, and asking
+  // would only log a 401 in the console.
+  if (!csrfToken()) {
+    session.user = null
+    return false
+  }
   try {
     const { data } = await get('/api/v1/auth/me')
     session.user = data
@@ -73,4 +80,5 @@ export async function signOut() {
 onSessionEnd(() => {
   if (session.user) session.ended = true
   session.user = null
+  session.unread = 0
 })
