@@ -15,6 +15,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const NURSE: &str = "nurse.quthing";
 const CLINICIAN: &str = "clinician.quthing";
 const LEAVER: &str = "nurse.leaver";
+const PLANNER: &str = "planner";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clinic_ui_passes_its_browser_tests_in_chromium() {
@@ -24,6 +25,7 @@ async fn the_clinic_ui_passes_its_browser_tests_in_chromium() {
     let nurse = app.user(NURSE, "nurse", "quthing").await;
     app.user(CLINICIAN, "clinician", "quthing").await;
     app.user(LEAVER, "nurse", "quthing").await;
+    app.user(PLANNER, "planner", "*").await;
     let palesa = person(&app, "Palesa", "Mokoena", "1990-04-12", "Quthing").await;
     person(&app, "Thabo", "Mokoena", "1984-09-30", "Quthing").await;
     person(&app, "Lineo", "Mokoena", "2019-02-03", "Quthing").await;
@@ -38,11 +40,15 @@ async fn the_clinic_ui_passes_its_browser_tests_in_chromium() {
         ("HMIS_NURSE", NURSE.to_owned()),
         ("HMIS_CLINICIAN", CLINICIAN.to_owned()),
         ("HMIS_LEAVER", LEAVER.to_owned()),
+        ("HMIS_ADMIN", "admin".to_owned()),
+        ("HMIS_PLANNER", PLANNER.to_owned()),
         ("HMIS_PATIENT_ID", id.to_owned()),
         ("HMIS_PATIENT_GIVEN", "Palesa".to_owned()),
         ("HMIS_PATIENT_FAMILY", "Mokoena".to_owned()),
         ("HMIS_MASERU_PATIENT_ID", text(&maseru, "id")),
+        ("HMIS_MASERU_GIVEN", text(&maseru, "given_name")),
         ("HMIS_MASERU_FAMILY", text(&maseru, "family_name")),
+        ("HMIS_MASERU_HRN", text(&maseru, "hrn")),
         ("HMIS_SCREENSHOTS", screenshots.display().to_string()),
     ];
     let mut args: Vec<String> = [

@@ -49,6 +49,10 @@ export const env = {
   nurse: process.env.HMIS_NURSE || 'nurse.quthing',
   /** A clinician of Quthing: gets the notifications of Quthing's patients. */
   clinician: process.env.HMIS_CLINICIAN || 'clinician.quthing',
+  /** A system admin (every region). */
+  admin: process.env.HMIS_ADMIN || 'admin',
+  /** A planner (statistics, never a patient record). */
+  planner: process.env.HMIS_PLANNER || 'planner',
   /** A nurse of Quthing whose sessions the ended-session scenario ends. */
   leaver: process.env.HMIS_LEAVER || 'nurse.leaver',
   /** A Quthing patient with a few readings in the last days. */
@@ -60,7 +64,9 @@ export const env = {
   /** A patient that exists only in Maseru. */
   maseru: {
     id: required('HMIS_MASERU_PATIENT_ID'),
+    given: required('HMIS_MASERU_GIVEN'),
     family: required('HMIS_MASERU_FAMILY'),
+    hrn: required('HMIS_MASERU_HRN'),
   },
   screenshots: process.env.HMIS_SCREENSHOTS || join(repo, 'target', 'screenshots'),
 }
