@@ -16,7 +16,7 @@
 //!
 //! **Router**
 //! - [`server`]: every resource's `router()` merged, the request layers (request id,
-//!   tracing, body limit, security headers), health, OpenAPI, the landing page.
+//!   tracing, body limit, security headers), health, OpenAPI.
 //!
 //! **Resources** (each exports its `router()`; none uses another)
 //! - [`login`]: log in and out, who the session is.
@@ -28,6 +28,8 @@
 //! - [`live`]: the WebSocket speaking the REST API, subscriptions to change events,
 //!   `user:me` notifications, the long-poll, `X-Hmis-Cursor` on reads.
 //! - [`notifications`]: the user's own notifications, paged, and marking them read.
+//! - [`regions`]: the configured regions, their districts and time zones (`GET /api/v1/regions`).
+//! - [`ui`]: the clinic UI (`ui/dist`, embedded): `/` and its content-hashed `/assets/`.
 //!
 //! **HTTP vocabulary**
 //! - [`records`]: the patient-record guard the resources share: locate by ID (with
@@ -99,6 +101,8 @@ pub mod planning;
 pub mod stats;
 pub mod live;
 pub mod notifications;
+pub mod regions;
+pub mod ui;
 
 pub mod server;
 

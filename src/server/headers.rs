@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-    form-action 'self'";
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; \
+    base-uri 'none'; form-action 'self'";
 /// One year, the preload lists' minimum; subdomains too, since cookies reach them.
 pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 

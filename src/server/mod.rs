@@ -1,7 +1,7 @@
 //! The top of the HTTP surface: every resource's `router()` merged under `/api/v1`, with
 //! the layers each request passes through (request id, tracing span, body limit, security
 //! headers) and problem+json for whatever no route matches; health, the OpenAPI document,
-//! the routing explainer and the landing page. Imported by nothing but [`crate::launch`].
+//! the routing explainer and the clinic UI's files. Imported by nothing but [`crate::launch`].
 
 mod explain;
 mod headers;
@@ -27,6 +27,7 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
         .merge(crate::stats::router())
         .merge(crate::planning::router())
         .merge(crate::notifications::router())
+        .merge(crate::regions::router())
         .merge(explain::router())
         .merge(health::router())
         .merge(crate::live::api())
@@ -41,8 +42,7 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
             "/api/v1/openapi.json",
             axum::routing::get(move |_: crate::http::Subject| openapi::serve(spec.clone())),
         )
-        .route("/", axum::routing::get(index))
-        .route("/index.css", axum::routing::get(stylesheet))
+        .merge(crate::ui::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .with_state(app.clone())
         // `X-Hmis-Cursor` on successful GETs, over HTTP and over the socket's frames.
@@ -77,20 +77,6 @@ fn layered(routes: Router, limit: usize, hsts: bool) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-}
-
-/// The landing page `hmis dev` points people at.
-async fn index() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("index.html"))
-}
-
-/// The landing page's style (the CSP allows no inline style).
-async fn stylesheet() -> impl axum::response::IntoResponse {
-    let css = axum::http::HeaderValue::from_static("text/css; charset=utf-8");
-    (
-        [(axum::http::header::CONTENT_TYPE, css)],
-        include_str!("index.css"),
-    )
 }
 
 /// One span per request; handlers fill in `region` and `rule` once routing has decided.

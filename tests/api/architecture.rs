@@ -41,6 +41,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "stats",
             "live",
             "notifications",
+            "regions",
+            "ui",
         ],
     ),
     ("router", &["server"]),

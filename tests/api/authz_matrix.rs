@@ -90,6 +90,8 @@ const NOT_REGIONAL: &[(&str, &str)] = &[
     ("/api/v1/auth/login", "post"),
     ("/api/v1/auth/logout", "post"),
     ("/api/v1/auth/me", "get"),
+    // The configured regions, their districts and time zones: the same for everyone.
+    ("/api/v1/regions", "get"),
     ("/api/v1/routing/explain", "get"),
     ("/healthz", "get"),
     ("/readyz", "get"),

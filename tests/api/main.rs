@@ -33,3 +33,4 @@ mod regions_down;
 mod stats;
 mod transfer;
 mod transfer_engine;
+mod ui;

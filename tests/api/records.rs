@@ -267,18 +267,3 @@ async fn the_openapi_document_describes_every_patient_route() {
         );
     }
 }
-
-#[tokio::test]
-async fn the_landing_page_links_to_readiness_and_the_api_description() {
-    let app = spawn_app().await;
-    let response = app.client.get(app.url("/")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let page = response.text().await.unwrap();
-    assert!(page.contains("href=\"/readyz\"") && page.contains("href=\"/api/v1/openapi.json\""));
-}

@@ -76,7 +76,11 @@ export async function api(method, path, options = {}) {
   if (response.status === 401 && !path.startsWith('/api/v1/auth/login')) {
     sessionEndListeners.forEach((listener) => listener())
   }
-  if (!response.ok) throw new ApiError(response.status, data)
+  if (!response.ok) {
+    const error = new ApiError(response.status, data)
+    error.headers = response.headers // Retry-After, X-Hmis-Duplicate-Check, ...
+    throw error
+  }
   return {
     status: response.status,
     data,

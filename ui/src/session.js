@@ -2,12 +2,13 @@
 // from GET /api/v1/auth/me; emptied on sign-out or when hmis answers 401 (api.js).
 // `can(role, region)` only decides what the UI offers: hmis checks every request itself.
 import { reactive } from 'vue'
-import { get, post, onSessionEnd } from './api.js'
+import { get, post, onSessionEnd, csrfToken } from './api.js'
 
 export const session = reactive({
   user: null, // { username, grants: [{ role, region }], regions: [...] }
   ended: false, // true when hmis ended the session (expired or revoked), not the user
   regions: [], // every region: { name, display_name, districts, time_zone }
+  unread: 0, // the user's unread notifications (the badge), kept by App.vue and the list
 })
 
 export function roles() {
@@ -40,10 +41,18 @@ export async function loadRegions() {
 }
 
 export async function restore() {
+  // The CSRF cookie lives exactly as long as the session cookie (both session cookies,
+  // both cleared at logout): without it there is no session to restore, and asking
+  // would only log a 401 in the console.
+  if (!csrfToken()) {
+    session.user = null
+    return false
+  }
   try {
     const { data } = await get('/api/v1/auth/me')
     session.user = data
-    await loadRegions()
+    // Without the region list screens show raw names: not a reason to sign out.
+    await loadRegions().catch(() => {})
     return true
   } catch {
     session.user = null
@@ -55,7 +64,7 @@ export async function signIn(username, password) {
   const { data } = await post('/api/v1/auth/login', { username, password })
   session.user = data.user
   session.ended = false
-  await loadRegions()
+  await loadRegions().catch(() => {})
 }
 
 export async function signOut() {
@@ -64,10 +73,12 @@ export async function signOut() {
   } finally {
     session.user = null
     session.ended = false
+    session.unread = 0
   }
 }
 
 onSessionEnd(() => {
   if (session.user) session.ended = true
   session.user = null
+  session.unread = 0
 })

@@ -92,9 +92,9 @@ async fn every_described_route_but_login_and_health_refuses_a_request_without_cr
         let response = app.anon.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
     }
-    let landing = app.anon.get(app.url("/")).send().await.unwrap();
+    let page = app.anon.get(app.url("/")).send().await.unwrap();
     assert!(
-        landing.headers()["content-type"]
+        page.headers()["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/html")
