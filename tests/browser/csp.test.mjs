@@ -63,8 +63,9 @@ test('the first screen loads no uPlot, and the patient page loads it for the cha
   assert.ok(!loaded.some((text) => text.includes(UPLOT)), 'uPlot is not in the first screen\'s scripts')
   await w.close()
 
-  const p = await signedIn(browser, env.nurse, `#/patients/${env.patient.id}`)
+  const p = await signedIn(browser, env.nurse, '#/patients')
   const later = scripts(p.page)
+  await open(p.page, `#/patients/${env.patient.id}`)
   await p.page.locator('figure[data-test="chart"]').waitFor()
   await p.page.waitForLoadState('networkidle')
   assert.ok(later.some((text) => text.includes(UPLOT)), 'uPlot is loaded once the chart shows')

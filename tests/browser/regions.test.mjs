@@ -2,7 +2,7 @@
 // patient who exists only in Maseru nor opens that patient's address.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { env, launch, open, signedIn } from './support.mjs'
+import { env, launch, open, screenshot, signedIn } from './support.mjs'
 
 let browser
 before(async () => {
@@ -37,8 +37,14 @@ test('a Quthing nurse opening a Maseru patient\'s address sees that there is no 
     if (r.url().includes(env.maseru.id)) answers.push(r.status())
   })
   await open(page, `#/patients/${env.maseru.id}`)
-  const message = page.getByRole('alert').filter({ hasText: /not found|no such patient|no patient|does not exist/i })
-  await message.first().waitFor()
+  await page.locator('main [role="alert"]').first().waitFor()
+  await page.waitForLoadState('networkidle')
+  await screenshot(page, 'other-region-patient')
+  const said = await page.locator('main [role="alert"]').allInnerTexts()
+  assert.ok(
+    said.some((text) => /not found|no such patient|no patient|does not exist/i.test(text)),
+    `a not-found message, but the page said: ${JSON.stringify(said)}`,
+  )
   assert.ok(answers.length > 0 && answers.every((s) => s === 404 || s === 403), `hmis refused: ${answers}`)
   assert.equal(await page.locator('[data-test="demographics"]').count(), 0, 'no demographics')
   const main = await page.locator('main').innerText()
