@@ -198,11 +198,14 @@ export async function live(page) {
   await page.locator('[data-test="live-state"][data-state="connected"]').waitFor()
 }
 
-/** Saves a screenshot as HMIS_SCREENSHOTS/<name>.png (and, given `alsoAt`, there too). */
-export async function screenshot(page, name, alsoAt) {
+/**
+ * Saves a screenshot as HMIS_SCREENSHOTS/<name>.png (and, given `alsoAt`, there too): the
+ * whole page, or with `{ fullPage: false }` what the window shows.
+ */
+export async function screenshot(page, name, alsoAt, { fullPage = true } = {}) {
   mkdirSync(env.screenshots, { recursive: true })
   const file = join(env.screenshots, `${name}.png`)
-  await page.screenshot({ path: file, fullPage: true })
+  await page.screenshot({ path: file, fullPage })
   if (alsoAt) {
     mkdirSync(dirname(alsoAt), { recursive: true })
     copyFileSync(file, alsoAt)
