@@ -118,7 +118,7 @@ test('the chart of the heart rate shows the readings of the last days', async ()
   const { page } = w
   await page.getByRole('heading', { name: 'Charts' }).waitFor()
   await selectMatching(page.getByLabel('Vital sign', { exact: true }), /heart|8867-4/i)
-  await page.getByLabel('Period', { exact: true }).selectOption({ label: 'Last 7 days' })
+  await page.getByLabel('Period', { exact: true }).selectOption({ label: 'Last 30 days' })
   const points = await chartPoints(page, HEART_RATE, 5)
   assert.ok(points >= 5, `five seeded readings, got ${points}`)
   const caption = await page.locator('figure[data-test="chart"] figcaption').innerText()
