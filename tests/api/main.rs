@@ -10,6 +10,7 @@ mod auth;
 mod authz_matrix;
 mod authz_users;
 mod bad_input;
+mod browser;
 mod changes;
 mod cli;
 mod cli_config;
