@@ -73,10 +73,11 @@ async fn every_asset_the_page_names_is_served_immutable_of_its_type_and_gzipped(
         let response = app.anon.get(&url).header("accept-encoding", "gzip");
         let response = response.send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
-        let media = if path.ends_with(".js") {
-            "text/javascript; charset=utf-8"
-        } else {
-            "text/css; charset=utf-8"
+        let media = match path.rsplit('.').next() {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml; charset=utf-8",
+            _ => panic!("the page names an asset of a kind this test does not know: {path}"),
         };
         assert_eq!(header(&response, "content-type"), Some(media), "{path}");
         assert_eq!(

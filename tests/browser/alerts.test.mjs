@@ -2,16 +2,10 @@
 // records an SpO2 of 80 % in one browser, and a Quthing clinician's screen in another shows
 // a toast and a higher notification badge without a reload; the notification list has it.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { env, launch, live, screenshot, signedIn } from './support.mjs'
+import { test } from 'node:test'
+import { browserForThisFile, env, live, screenshot, signedIn } from './support.mjs'
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 /** The number on the Notifications link's badge (0 when it is hidden or empty). */
 async function badge(page) {
@@ -22,11 +16,11 @@ async function badge(page) {
 }
 
 test('a critical SpO2 recorded by a nurse shows a toast and raises the badge of a Quthing clinician', async () => {
-  const clinician = await signedIn(browser, env.clinician, '#/patients')
+  const clinician = await signedIn(chromium.browser, env.clinician, '#/patients')
   await live(clinician.page)
   const before = await badge(clinician.page)
 
-  const nurse = await signedIn(browser, env.nurse, `#/patients/${env.patient.id}`)
+  const nurse = await signedIn(chromium.browser, env.nurse, `#/patients/${env.patient.id}`)
   await nurse.page.getByLabel('Oxygen saturation (%)', { exact: true }).fill('80')
   await nurse.page.getByRole('button', { name: 'Record vital signs', exact: true }).click()
   await nurse.page.getByRole('status').filter({ hasText: 'Vital signs recorded.' }).waitFor()
@@ -60,7 +54,7 @@ test('a critical SpO2 recorded by a nurse shows a toast and raises the badge of 
 })
 
 test('the clinician\'s notifications list the critical reading, and "Mark read" lowers the badge', async () => {
-  const w = await signedIn(browser, env.clinician, '#/notifications')
+  const w = await signedIn(chromium.browser, env.clinician, '#/notifications')
   const { page } = w
   await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor()
   const items = page.locator('li[data-test="notification"]')

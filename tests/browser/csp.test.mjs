@@ -3,21 +3,15 @@
 // the page's answer, and no screen that a nurse, a clinician, an admin or a planner opens
 // logs a console error or a CSP violation. uPlot stays out of the first screen.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { env, launch, newPage, open, signedIn } from './support.mjs'
+import { test } from 'node:test'
+import { browserForThisFile, env, newPage, open, signedIn } from './support.mjs'
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 const SIGN_IN = 'Sign in to hmis'
 
 test('the page comes with a Content-Security-Policy that allows no inline script or style', async () => {
-  const w = await newPage(browser)
+  const w = await newPage(chromium.browser)
   const response = await w.page.goto(`${env.url}/`)
   assert.equal(response.status(), 200)
   const csp = response.headers()['content-security-policy'] || ''
@@ -54,7 +48,7 @@ function scripts(page) {
 const UPLOT = 'u-over'
 
 test('the first screen loads no uPlot, and the patient page loads it for the chart', async () => {
-  const w = await newPage(browser)
+  const w = await newPage(chromium.browser)
   const loaded = scripts(w.page)
   await open(w.page, '#/login')
   await w.page.getByRole('heading', { name: SIGN_IN }).waitFor()
@@ -63,7 +57,7 @@ test('the first screen loads no uPlot, and the patient page loads it for the cha
   assert.ok(!loaded.some((text) => text.includes(UPLOT)), 'uPlot is not in the first screen\'s scripts')
   await w.close()
 
-  const p = await signedIn(browser, env.nurse, '#/patients')
+  const p = await signedIn(chromium.browser, env.nurse, '#/patients')
   const later = scripts(p.page)
   await open(p.page, `#/patients/${env.patient.id}`)
   await p.page.locator('figure[data-test="chart"]').waitFor()
@@ -75,7 +69,7 @@ test('the first screen loads no uPlot, and the patient page loads it for the cha
 
 /** Opens each screen (hash, and a heading it must show) and checks none had a problem. */
 async function visitAll(username, screens) {
-  const w = await signedIn(browser, username, '#/patients')
+  const w = await signedIn(chromium.browser, username, '#/patients')
   for (const [hash, heading] of screens) {
     await open(w.page, hash)
     await w.page.getByRole('heading', { name: heading, exact: true }).first().waitFor()
@@ -110,7 +104,7 @@ test('every screen an admin opens runs with no console error and no CSP violatio
     [`#/admin/audit/${env.patient.id}`, 'Audit trail'],
     [`#/patients/${env.patient.id}`, patientName],
   ])
-  const w = await signedIn(browser, env.admin, '#/patients')
+  const w = await signedIn(chromium.browser, env.admin, '#/patients')
   await w.page.getByLabel('Search patients', { exact: true }).fill(env.patient.family)
   await w.page.getByRole('button', { name: 'Search', exact: true }).click()
   await w.page.locator('tr[data-test="patient-row"]').first().waitFor()
@@ -120,7 +114,7 @@ test('every screen an admin opens runs with no console error and no CSP violatio
 })
 
 test('a planner is told that planners see statistics, and is offered no patient search', async () => {
-  const w = await signedIn(browser, env.planner, '#/patients')
+  const w = await signedIn(chromium.browser, env.planner, '#/patients')
   await w.page.getByText('Planners see statistics, not patient records.').waitFor()
   assert.equal(await w.page.getByLabel('Search patients', { exact: true }).count(), 0)
   assert.equal(await w.page.getByRole('link', { name: 'Register patient' }).count(), 0)

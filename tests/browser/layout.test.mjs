@@ -1,18 +1,12 @@
 // A phone's width (360 x 740): no screen scrolls sideways (wide tables scroll inside their
 // own .table-wrap), and each screen's main controls are on the screen, not cut off.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { env, launch, open, screenshot, shell, signedIn } from './support.mjs'
+import { test } from 'node:test'
+import { browserForThisFile, env, open, screenshot, shell, signedIn } from './support.mjs'
 
 const PHONE = { width: 360, height: 740 }
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 /** Fails if the page itself scrolls sideways at the phone's width. */
 async function noSidewaysScroll(page, screen) {
@@ -29,7 +23,7 @@ async function onScreen(locator, what) {
 }
 
 test('at 360 px the search screen with results does not scroll sideways and its controls fit', async () => {
-  const w = await signedIn(browser, env.nurse, '#/patients', { viewport: PHONE })
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients', { viewport: PHONE })
   const { page } = w
   await page.getByLabel('Search patients', { exact: true }).fill(env.patient.family)
   await page.getByRole('button', { name: 'Search', exact: true }).click()
@@ -45,7 +39,7 @@ test('at 360 px the search screen with results does not scroll sideways and its 
 })
 
 test('at 360 px the registration form does not scroll sideways and its controls fit', async () => {
-  const w = await signedIn(browser, env.nurse, '#/patients/new', { viewport: PHONE })
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients/new', { viewport: PHONE })
   const { page } = w
   await page.getByRole('heading', { name: 'Register a patient' }).waitFor()
   await noSidewaysScroll(page, 'register')
@@ -58,7 +52,7 @@ test('at 360 px the registration form does not scroll sideways and its controls 
 })
 
 test('at 360 px the patient page with its chart does not scroll sideways and its controls fit', async () => {
-  const w = await signedIn(browser, env.nurse, `#/patients/${env.patient.id}`, { viewport: PHONE })
+  const w = await signedIn(chromium.browser, env.nurse, `#/patients/${env.patient.id}`, { viewport: PHONE })
   const { page } = w
   const name = `${env.patient.given} ${env.patient.family}`
   await page.getByRole('heading', { level: 1, name, exact: true }).waitFor()
@@ -81,7 +75,7 @@ test('at 360 px the patient page with its chart does not scroll sideways and its
 })
 
 test('at 360 px the notifications screen does not scroll sideways', async () => {
-  const w = await signedIn(browser, env.clinician, '#/notifications', { viewport: PHONE })
+  const w = await signedIn(chromium.browser, env.clinician, '#/notifications', { viewport: PHONE })
   const { page } = w
   await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor()
   await noSidewaysScroll(page, 'notifications')

@@ -1,19 +1,13 @@
 // Finding and registering patients: a search by family name, a registration, and the
 // duplicate prompt when the same person is registered twice.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { env, launch, open, screenshot, signedIn, uniqueName } from './support.mjs'
+import { test } from 'node:test'
+import { browserForThisFile, env, open, screenshot, signedIn, uniqueName } from './support.mjs'
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 test('a nurse searching a family name sees the matching patients in a table', async () => {
-  const w = await signedIn(browser, env.nurse, '#/patients')
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients')
   const { page } = w
   await page.getByRole('heading', { name: 'Patients', exact: true }).waitFor()
   await page.getByLabel('Search patients', { exact: true }).fill(env.patient.family)
@@ -71,7 +65,7 @@ test('registering the same person twice meets the duplicate prompt, and "Registe
     village: 'Mphaki',
     phone: '5800 1234',
   }
-  const w = await signedIn(browser, env.nurse, '#/patients/new')
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients/new')
   const { page } = w
   await fillRegistration(page, person)
   await page.getByRole('button', { name: 'Register', exact: true }).click()
@@ -108,7 +102,7 @@ test('"Cancel" on the duplicate prompt closes it and stays on the registration s
     village: 'Tele',
     phone: '5800 9876',
   }
-  const w = await signedIn(browser, env.nurse, '#/patients/new')
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients/new')
   const { page } = w
   await fillRegistration(page, person)
   await page.getByRole('button', { name: 'Register', exact: true }).click()

@@ -1,19 +1,13 @@
 // A region's patients stay in that region's screens: a Quthing nurse neither finds a
 // patient who exists only in Maseru nor opens that patient's address.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { env, launch, open, screenshot, signedIn } from './support.mjs'
+import { test } from 'node:test'
+import { browserForThisFile, env, open, screenshot, signedIn } from './support.mjs'
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 test('a Quthing nurse searching a name that exists only in Maseru finds nothing', async () => {
-  const w = await signedIn(browser, env.nurse, '#/patients')
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients')
   const { page } = w
   await page.getByLabel('Search patients', { exact: true }).fill(env.maseru.family)
   await page.getByRole('button', { name: 'Search', exact: true }).click()
@@ -30,7 +24,7 @@ test('a Quthing nurse searching a name that exists only in Maseru finds nothing'
 })
 
 test('a Quthing nurse opening a Maseru patient\'s address sees that there is no such patient, never the record', async () => {
-  const w = await signedIn(browser, env.nurse, '#/patients')
+  const w = await signedIn(chromium.browser, env.nurse, '#/patients')
   const { page } = w
   const answers = []
   page.on('response', (r) => {

@@ -1,21 +1,15 @@
 // Signing in and out as a clinic worker meets it: the sign-in screen, a wrong password, a
 // session ended elsewhere, and the keyboard alone.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { apiCall, apiToken, env, launch, newPage, open, screenshot, shell, signedIn } from './support.mjs'
+import { test } from 'node:test'
+import { apiCall, apiToken, browserForThisFile, env, newPage, open, screenshot, shell, signedIn } from './support.mjs'
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 const SIGN_IN = 'Sign in to hmis'
 
 test('a nurse signs in with her username and password and sees the patients screen', async () => {
-  const w = await newPage(browser)
+  const w = await newPage(chromium.browser)
   await open(w.page, '#/login')
   await w.page.getByRole('heading', { name: SIGN_IN }).waitFor()
   await screenshot(w.page, 'sign-in')
@@ -31,7 +25,7 @@ test('a nurse signs in with her username and password and sees the patients scre
 })
 
 test('a wrong password is refused with the API\'s reason and nobody is signed in', async () => {
-  const w = await newPage(browser)
+  const w = await newPage(chromium.browser)
   await open(w.page, '#/login')
   await w.page.getByLabel('Username', { exact: true }).fill(env.nurse)
   await w.page.getByLabel('Password', { exact: true }).fill(`${env.password}-wrong`)
@@ -45,7 +39,7 @@ test('a wrong password is refused with the API\'s reason and nobody is signed in
 })
 
 test('a session ended everywhere sends the next action to the sign-in screen with a message', async () => {
-  const w = await signedIn(browser, env.leaver, '#/patients')
+  const w = await signedIn(chromium.browser, env.leaver, '#/patients')
   const token = await apiToken(env.leaver)
   const out = await apiCall(token, 'POST', '/api/v1/auth/logout?everywhere=true')
   assert.equal(out.status, 204, `logout everywhere: ${JSON.stringify(out.body)}`)
@@ -83,7 +77,7 @@ async function tabTo(page, locator, max = 12) {
 }
 
 test('a nurse signs in with the keyboard alone, and the focused control shows a focus ring', async () => {
-  const w = await newPage(browser)
+  const w = await newPage(chromium.browser)
   await open(w.page, '#/login')
   await w.page.getByRole('heading', { name: SIGN_IN }).waitFor()
   const username = w.page.getByLabel('Username', { exact: true })

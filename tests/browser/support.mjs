@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, copyFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -223,4 +224,16 @@ export function uniqueName(prefix) {
     n = Math.floor(n / 26)
   }
   return prefix + word
+}
+
+/** One Chromium for a test file: launched before its first test, closed after its last. */
+export function browserForThisFile() {
+  const held = { browser: null }
+  before(async () => {
+    held.browser = await launch()
+  })
+  after(async () => {
+    await held.browser?.close()
+  })
+  return held
 }

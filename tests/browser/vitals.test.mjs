@@ -3,16 +3,10 @@
 // without a reload, over the WebSocket and over the long-poll fallback (?transport=poll).
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-import { env, launch, live, repo, screenshot, signedIn } from './support.mjs'
+import { test } from 'node:test'
+import { browserForThisFile, env, live, repo, screenshot, signedIn } from './support.mjs'
 
-let browser
-before(async () => {
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-})
+const chromium = browserForThisFile()
 
 const HEART_RATE = '8867-4'
 const patientHash = `#/patients/${env.patient.id}`
@@ -20,7 +14,7 @@ const patientName = `${env.patient.given} ${env.patient.family}`
 
 /** A watched page of `username` on the seeded patient's page, once its heading shows. */
 async function onPatientPage(username, search = '') {
-  const w = await signedIn(browser, username, patientHash, { search })
+  const w = await signedIn(chromium.browser, username, patientHash, { search })
   await w.page.getByRole('heading', { level: 1, name: patientName, exact: true }).waitFor()
   return w
 }
