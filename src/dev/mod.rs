@@ -162,7 +162,9 @@ async fn start_clusters(
 
 fn print_banner(settings: &Settings, args: &DevArgs) {
     let port = args.port;
-    println!("\nhmis dev is up: http://127.0.0.1:{port}/");
+    println!(
+        "\nhmis dev is up: http://127.0.0.1:{port}/ (the clinic UI: sign in as a demo user below)"
+    );
     println!("  readiness: http://127.0.0.1:{port}/readyz (open to anyone)");
     println!(
         "  API docs:  http://127.0.0.1:{port}/api/v1/openapi.json (needs a session: log in \
