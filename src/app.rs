@@ -32,6 +32,8 @@ pub struct App {
     pub cursor_key: crate::fanout::cursor::Key,
     /// This process's pushes of users' notifications, for the real-time layer.
     pub notices: crate::notices::Notices,
+    /// Login attempts on one account or address, queued before they take a connection.
+    pub logins: crate::auth::queue::LoginQueue,
 }
 
 impl App {
@@ -66,6 +68,7 @@ impl App {
             ),
             rules: settings.rules.clone(),
             notices: crate::notices::Notices::default(),
+            logins: crate::auth::queue::LoginQueue::default(),
             audit: crate::audit::Trail::new(&shards),
             sessions: Arc::new(crate::auth::sessions::Sessions::new(
                 central.clone(),

@@ -154,6 +154,8 @@ async fn me_of(app: &crate::app::App, username: &str) -> Me {
 /// and its address (in that order, so two attempts never wait on each other in a cycle)
 /// from counting earlier failures until its own outcome is recorded: parallel guesses
 /// are counted one after another, in every hmis process, and cannot overrun the limits.
+/// Within a process they queue first (`auth::queue`), so that the waiting holds no
+/// central connection.
 async fn check_credentials(
     app: &crate::app::App,
     username: &str,
@@ -167,11 +169,14 @@ async fn check_credentials(
     } else {
         "(invalid)"
     };
-    let mut tx = app.central.begin().await.map_err(db)?;
-    for key in [
+    let keys = [
         format!("login-user:{name}"),
         format!("login-address:{address}"),
-    ] {
+    ];
+    // In this process, wait holding no connection; across processes, the advisory locks.
+    let _turn = app.logins.turn(&[&keys[0], &keys[1]]).await;
+    let mut tx = app.central.begin().await.map_err(db)?;
+    for key in keys {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(key)
             .execute(&mut *tx)

@@ -4,6 +4,7 @@
 //! [`crate::http`]; the login routes in [`crate::login`].
 
 pub mod password;
+pub mod queue;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

@@ -67,6 +67,14 @@ pub(super) async fn attempt(app: &TestApp, username: &str, password: &str) -> An
     attempt_with(&app.anon, app, username, password).await
 }
 
+/// A client whose requests come from another loopback address.
+pub(super) fn from_address(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
 pub(super) async fn attempt_with(
     client: &reqwest::Client,
     app: &TestApp,

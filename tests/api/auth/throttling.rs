@@ -5,17 +5,9 @@
 //! time left, and parallel guesses are counted one by one. Windows are seconds long here
 //! (`auth.failure_window_seconds`), so nothing waits for minutes.
 
-use super::{Answer, add_user, attempt, attempt_with, login_audit};
+use super::{Answer, add_user, attempt, attempt_with, from_address, login_audit};
 use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 use std::time::{Duration, Instant};
-
-/// A client whose requests come from another loopback address.
-fn from_address(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
 
 /// hmis with these bounds: per account at an address, per account, per address, and the
 /// window in seconds.
