@@ -15,7 +15,11 @@ where
     H: AsRef<Shards> + Send + Sync + 'static,
 {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(settings.prune_interval());
+        // The first pass waits one interval: at start the regions may still be coming up
+        // (`hmis dev` starts its clusters beside hmis), and a pass that cannot connect
+        // then would only warn of what the next pass does anyway.
+        let period = settings.prune_interval();
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
