@@ -122,11 +122,7 @@ async fn logins_that_find_no_free_connection_to_the_user_database_get_503_with_r
     // one central connection, and a login of another account from another address (which
     // nothing in this process queues behind hers) finds no connection.
     let central = app.central().await;
-    let mut holder = central.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-user:nurse.busy'))")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let holder = login_lock(&central, "nurse.busy").await;
     let (first, second) = (from_address("127.0.0.2"), from_address("127.0.0.3"));
     let waiting = attempt_with(&first, &app, "nurse.busy", PASSWORD);
     let starved = async {
@@ -155,11 +151,7 @@ async fn parallel_logins_of_one_account_wait_in_line_without_taking_every_centra
     .await;
     add_user(&app, "nurse.queued").await;
     let central = app.central().await;
-    let mut holder = central.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-user:nurse.queued'))")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let holder = login_lock(&central, "nurse.queued").await;
     // Four logins of one account, held well past the pool's acquire timeout: they queue in
     // hmis holding nothing, so none is refused for want of a connection.
     let attempts =
@@ -172,4 +164,19 @@ async fn parallel_logins_of_one_account_wait_in_line_without_taking_every_centra
     central.close().await;
     let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     assert_eq!(statuses, [200, 200, 200, 200]);
+}
+
+/// Another session's hold on `username`'s login lock (the advisory lock every login of the
+/// account takes), until the transaction ends.
+async fn login_lock(
+    central: &sqlx::PgPool,
+    username: &str,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holder = central.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(format!("login-user:{username}"))
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    holder
 }
