@@ -40,25 +40,61 @@ pub struct Found {
 /// The most candidates shown: a clerk reads them one by one.
 const SHOWN: usize = 10;
 
+/// Candidates each key may bring at most, from each side of the birth date. A region of a
+/// million patients holds thousands born within a year whose names start alike; the
+/// nearest birth dates are the likeliest matches, and the walk stops after these.
+const NEAR: i64 = 25;
+
 /// Live, unmerged patients sharing a key: national ID, phone, a name key with a birth
 /// date within five years (estimated ages are rough), or a birth date within a year (or
-/// with day and month swapped) and the first letters of a name.
+/// with day and month swapped) and the first letters of a name. Each key is its own
+/// short walk of an index (`migrations/shard/0008_duplicate_indexes.sql`), outward from the
+/// birth date, so the rows read do not grow with the region: see [`near`].
 static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
+    let mut walks = vec![
+        format!("(SELECT id FROM patients WHERE national_id = $1 AND {LIVE} LIMIT {NEAR})"),
+        format!("(SELECT id FROM patients WHERE phone = $2 AND {LIVE} LIMIT {NEAR})"),
+    ];
+    for column in ["family_key", "given_key"] {
+        for key in ["$3", "$4"] {
+            walks.extend(near(&format!("{column} = {key}"), 1830));
+            let prefix = format!("left({column}, 2) = left({key}, 2)");
+            walks.extend(near(&prefix, 366));
+            walks.push(format!(
+                "(SELECT id FROM patients WHERE {prefix} AND birth_date = $6 AND {LIVE} LIMIT {NEAR})"
+            ));
+        }
+    }
     format!(
-        "SELECT {COLUMNS} FROM patients
-         WHERE deleted_at IS NULL AND merged_into IS NULL AND (
-               national_id = $1 OR phone = $2
-            OR ((family_key IN ($3, $4) OR given_key IN ($3, $4))
-                AND birth_date BETWEEN $5::date - 1830 AND $5::date + 1830)
-            OR ((birth_date BETWEEN $5::date - 366 AND $5::date + 366 OR birth_date = $6)
-                AND (left(family_key, 2) IN (left($3, 2), left($4, 2))
-                     OR left(given_key, 2) IN (left($3, 2), left($4, 2)))))
-         -- A common family name can match thousands: the strongest evidence first.
+        "SELECT {COLUMNS} FROM patients WHERE id IN ({})
+         -- A common family name can match many: the strongest evidence first.
          ORDER BY national_id = $1 DESC NULLS LAST, phone = $2 DESC NULLS LAST,
                   abs(birth_date - $5::date)
-         LIMIT 500"
+         LIMIT 500",
+        walks.join(" UNION ALL ")
     )
 });
+
+const LIVE: &str = "deleted_at IS NULL AND merged_into IS NULL";
+
+/// The patients matching `key` born nearest the new one (`$5`), at most `days` apart: two
+/// walks of the `(key, birth_date)` index, one each way, [`NEAR`] rows each. The window is
+/// applied outside the walk: inside it, a two-sided range makes PostgreSQL's generic plan
+/// (the one a prepared statement settles on) expect a few rows and fetch and sort all of
+/// them instead of walking the index in order.
+fn near(key: &str, days: u32) -> [String; 2] {
+    let walk = |cmp: &str, order: &str, bound: &str| {
+        format!(
+            "(SELECT id FROM (SELECT id, birth_date FROM patients WHERE {key} AND {LIVE} \
+               AND birth_date {cmp} $5::date ORDER BY birth_date {order} LIMIT {NEAR}) w \
+               WHERE birth_date {bound})"
+        )
+    };
+    [
+        walk(">=", "ASC", &format!("<= $5::date + {days}")),
+        walk("<", "DESC", &format!(">= $5::date - {days}")),
+    ]
+}
 
 /// Who is asked for duplicates: regions where the clerk may read patients and see who
 /// they are. None is no refusal: the check only helps, the create was authorized itself.
