@@ -80,7 +80,8 @@ pub async fn list(app: &Arc<App>, actor: &Actor, p: &SearchParams) -> Result<Res
         items,
         page: p.cursor.is_none().then_some(page),
         size,
-        total: query.count.then_some(merged.total),
+        total: query.count.then_some(merged.total.n),
+        total_exact: query.count.then_some(merged.total.exact),
         sort: query.sort.spelled.clone(),
         // No position at all (every region failed): nothing to continue from but the top.
         next_cursor: merged

@@ -48,12 +48,12 @@ const NEAR: i64 = 25;
 /// Live, unmerged patients sharing a key: national ID, phone, a name key with a birth
 /// date within five years (estimated ages are rough), or a birth date within a year (or
 /// with day and month swapped) and the first letters of a name. Each key is its own
-/// short walk of an index (`migrations/shard/0008_duplicate_indexes.sql`), outward from the
+/// short walk of an index (`migrations/shard/0008_search.sql`), outward from the
 /// birth date, so the rows read do not grow with the region: see [`near`].
 static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
     let mut walks = vec![
-        format!("(SELECT id FROM patients WHERE national_id = $1 AND {LIVE} LIMIT {NEAR})"),
-        format!("(SELECT id FROM patients WHERE phone = $2 AND {LIVE} LIMIT {NEAR})"),
+        format!("(SELECT {COLUMNS} FROM patients WHERE national_id = $1 AND {LIVE} LIMIT {NEAR})"),
+        format!("(SELECT {COLUMNS} FROM patients WHERE phone = $2 AND {LIVE} LIMIT {NEAR})"),
     ];
     for column in ["family_key", "given_key"] {
         for key in ["$3", "$4"] {
@@ -61,18 +61,12 @@ static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
             let prefix = format!("left({column}, 2) = left({key}, 2)");
             walks.extend(near(&prefix, 366));
             walks.push(format!(
-                "(SELECT id FROM patients WHERE {prefix} AND birth_date = $6 AND {LIVE} LIMIT {NEAR})"
+                "(SELECT {COLUMNS} FROM patients WHERE {prefix} AND birth_date = $6 AND {LIVE} LIMIT {NEAR})"
             ));
         }
     }
-    format!(
-        "SELECT {COLUMNS} FROM patients WHERE id IN ({})
-         -- A common family name can match many: the strongest evidence first.
-         ORDER BY national_id = $1 DESC NULLS LAST, phone = $2 DESC NULLS LAST,
-                  abs(birth_date - $5::date)
-         LIMIT 500",
-        walks.join(" UNION ALL ")
-    )
+    // A patient found by several keys comes once per key: [`in_region`] keeps one.
+    walks.join(" UNION ALL ")
 });
 
 const LIVE: &str = "deleted_at IS NULL AND merged_into IS NULL";
@@ -85,7 +79,7 @@ const LIVE: &str = "deleted_at IS NULL AND merged_into IS NULL";
 fn near(key: &str, days: u32) -> [String; 2] {
     let walk = |cmp: &str, order: &str, bound: &str| {
         format!(
-            "(SELECT id FROM (SELECT id, birth_date FROM patients WHERE {key} AND {LIVE} \
+            "(SELECT * FROM (SELECT {COLUMNS} FROM patients WHERE {key} AND {LIVE} \
                AND birth_date {cmp} $5::date ORDER BY birth_date {order} LIMIT {NEAR}) w \
                WHERE birth_date {bound})"
         )
@@ -159,7 +153,11 @@ async fn in_region(
         national_id: p.national_id.as_deref(),
     };
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for row in rows.into_iter().filter(|r| !skip.contains(&r.id)) {
+        if !seen.insert(row.id) {
+            continue;
+        }
         let existing = Person {
             given_name: &row.given_name,
             family_name: &row.family_name,

@@ -79,7 +79,10 @@ pub async fn find(
         .into_iter()
         .map(|r| r.into_api(shard.name(), shard.settings.tz(), identity))
         .collect();
-    let total = items.len() as i64;
+    let total = super::total::Total {
+        n: items.len() as i64,
+        exact: true,
+    };
     let body = PatientPage::one_region(shard.name(), items, 1, 1, total);
     Ok(([(REGION_HEADER, region_value(shard))], Json(body)).into_response())
 }

@@ -7,6 +7,7 @@
 use super::model::{COLUMNS, PatientRow};
 use super::repo::Search;
 use super::sort::Sort;
+use super::total::{self, Total};
 use crate::fanout::cursor::Cursor;
 use crate::fanout::{self, Consistency, Coverage, merge::merge};
 use crate::shards::{Conn, Shard, ShardError};
@@ -40,10 +41,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Which live patients a list matches: `$1`-`$5` the search, `$6` district, `$7` sex.
-fn matching() -> String {
+fn matching(filtered: bool) -> String {
     format!(
         "{} AND ($6::text IS NULL OR district = $6) AND ($7::text IS NULL OR sex = $7)",
-        super::repo::MATCHES
+        super::repo::matches(filtered)
     )
 }
 
@@ -56,22 +57,22 @@ fn page_sql(q: &Query, after: bool) -> String {
     };
     format!(
         "SELECT {COLUMNS} FROM patients WHERE {}{keyset} ORDER BY {} LIMIT $8",
-        matching(),
+        matching(q.search.filtered()),
         q.sort.order_by()
     )
 }
 
 /// One region's rows after `position`, and its total (page mode). The count is its own
-/// statement, sent with the page on the same connection: the page can then stop after
-/// `limit` rows of an index instead of reading every match.
+/// statements ([`total`], bounded), sent with the page on the same connection: the page
+/// can then stop after `limit` rows of an index instead of reading every match.
 pub async fn in_region(
     shard: &Shard,
     q: &Query,
     position: Option<&[String]>,
-) -> Result<(Vec<PatientRow>, i64), ShardError> {
+) -> Result<(Vec<PatientRow>, Total), ShardError> {
     let (page, count) = (
         page_sql(q, position.is_some()),
-        format!("SELECT count(*) FROM patients WHERE {}", matching()),
+        total::statements(&matching(q.search.filtered())),
     );
     let filtered = q.search.filtered();
     let mut after: Vec<String> = position.map(<[String]>::to_vec).unwrap_or_default();
@@ -80,8 +81,7 @@ pub async fn in_region(
         .read(|c| {
             let (page, count, q, after) = (page.clone(), count.clone(), q.clone(), after.clone());
             Box::pin(async move {
-                let (page_stmt, count_stmt) =
-                    tokio::try_join!(c.prepared(&page), c.prepared(&count))?;
+                let page_stmt = total::statement(c, &page, filtered).await?;
                 let search: [&(dyn ToSql + Sync); 7] = [
                     &filtered,
                     &q.search.tokens,
@@ -100,13 +100,12 @@ pub async fn in_region(
                 }
                 let db = c.client();
                 if q.count {
-                    let (rows, n) = tokio::try_join!(
+                    Ok(tokio::try_join!(
                         db.query(&page_stmt, &params),
-                        db.query_one(&count_stmt, &search)
-                    )?;
-                    Ok((rows, n.get::<_, i64>(0)))
+                        total::count(c, &count, &search, filtered)
+                    )?)
                 } else {
-                    Ok((db.query(&page_stmt, &params).await?, 0))
+                    Ok((db.query(&page_stmt, &params).await?, Total::NONE))
                 }
             })
         })
@@ -117,7 +116,7 @@ pub async fn in_region(
 /// A merged page: its rows with their regions, the total, the next cursor.
 pub struct Page<'a> {
     pub rows: Vec<(&'a Shard, PatientRow)>,
-    pub total: i64,
+    pub total: Total,
     pub next: Option<Cursor>,
     pub coverage: Coverage,
 }
@@ -144,7 +143,7 @@ pub async fn page<'a>(
         async move { in_region(shard, probe, position.as_deref()).await }
     })
     .await?;
-    let total = answers.iter().map(|(_, (_, t))| t).sum();
+    let total = Total::sum(answers.iter().map(|(_, (_, t))| *t));
     let regions: Vec<&Shard> = answers.iter().map(|(s, _)| *s).collect();
     let lists: Vec<Vec<_>> = answers
         .into_iter()

@@ -169,6 +169,10 @@ pub struct PatientPage {
     /// Matching patients over all pages, in the regions that answered (pages by number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+    /// Whether `total` was counted (`true`) or, above 1,000 matches in a region,
+    /// estimated by the database's planner (`false`: show it as "about").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_exact: Option<bool>,
     /// The order, as applied (`family_name,given_name`; the patient ID breaks ties).
     pub sort: String,
     /// Send it back as `cursor` for the next page; absent on the last page.
@@ -181,13 +185,20 @@ pub struct PatientPage {
 
 impl PatientPage {
     /// A page from one region that answered.
-    pub fn one_region(region: &str, items: Vec<Patient>, page: u32, size: u32, total: i64) -> Self {
+    pub fn one_region(
+        region: &str,
+        items: Vec<Patient>,
+        page: u32,
+        size: u32,
+        total: super::total::Total,
+    ) -> Self {
         PatientPage {
             region: Some(region.to_owned()),
             items,
             page: Some(page),
             size,
-            total: Some(total),
+            total: Some(total.n),
+            total_exact: Some(total.exact),
             sort: "family_name,given_name".into(),
             next_cursor: None,
             regions_ok: vec![region.to_owned()],

@@ -2,6 +2,7 @@
 //! connection (`prepare_cached`), so a read by ID is one round trip on a warm connection.
 
 use super::model::{COLUMNS, PatientRow};
+use super::total::Total;
 use crate::audit::{self, Line};
 use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
@@ -156,65 +157,88 @@ impl Search {
     }
 }
 
-/// Which live patients a search matches ($1: any filter at all; $2 name prefixes; $3
-/// phone; $4 national ID; $5 patient ID).
-pub const MATCHES: &str = "deleted_at IS NULL AND merged_into IS NULL AND (NOT $1 OR
-    (cardinality($2::text[]) > 0 AND (SELECT bool_and(lower(given_name) LIKE t || '%'
-         OR lower(family_name) LIKE t || '%') FROM unnest($2::text[]) AS t))
+/// Which live patients a search matches ($1: any filter at all; $2 name prefixes, each
+/// of which must start the given or the family name; $3 phone; $4 national ID; $5
+/// patient ID). Two texts, one per value of `$1`, so that each gets a plan of its own: a
+/// list without a search reads the list orders' indexes (a generic plan, cached); a search
+/// is planned for its words ([`super::total::statement`]), with the statistics of
+/// `migrations/shard/0008_search.sql`: a rare name is a union of index range scans (the
+/// first prefix on either name's `lower(...) text_pattern_ops` index, the others checked on
+/// those rows), a common one a walk of the list order's index that stops after a page. In
+/// one text, `NOT $1 OR ...` would leave the plan a scan of every patient.
+pub fn matches(filtered: bool) -> String {
+    if filtered {
+        SEARCHED.replace("EVERY_TOKEN", EVERY_TOKEN)
+    } else {
+        UNFILTERED.to_owned()
+    }
+}
+
+const SEARCHED: &str = "deleted_at IS NULL AND merged_into IS NULL AND $1::boolean AND (
+       (lower(given_name) LIKE (($2::text[])[1] || '%') AND EVERY_TOKEN)
+    OR (lower(family_name) LIKE (($2::text[])[1] || '%') AND EVERY_TOKEN)
     OR phone = $3 OR national_id = $4 OR id = $5)";
 
-/// One page, its total, and an audit line for every patient on it, in one round trip.
-static SEARCH: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH page AS (SELECT {COLUMNS}, count(*) OVER () AS total FROM patients WHERE {MATCHES}
-                       ORDER BY family_name, given_name, id LIMIT $6 OFFSET $7),
-              a AS (INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id)
-                    SELECT $8, $9, 'search', 'patient', id, $10, 'ok', $11 FROM page)
-         SELECT * FROM page ORDER BY family_name, given_name, id"
-    )
+/// The `EVERY_TOKEN` of [`SEARCHED`]: every prefix starts one of the names.
+const EVERY_TOKEN: &str =
+    "(SELECT bool_and(lower(given_name) LIKE t || '%' OR lower(family_name) LIKE t || '%')
+         FROM unnest($2::text[]) AS t)";
+
+/// `$2` to `$5` are named only so that their types are known (the statement takes the same
+/// parameters either way); a one-time filter, never evaluated per row.
+const UNFILTERED: &str = "deleted_at IS NULL AND merged_into IS NULL AND NOT $1::boolean
+    AND num_nulls($2::text[], $3::text, $4::text, $5::uuid) >= 0";
+
+/// Names in byte order, the order of `patients_list_name_idx` (and of the lists across
+/// regions), so that a search for a common prefix can walk that index and stop.
+const NAME_ORDER: &str = r#"family_name COLLATE "C", given_name COLLATE "C", id"#;
+
+/// One region's search: a page with an audit line for every patient on it (one
+/// statement), and the total, sent together on the same connection.
+struct SearchSql {
+    page: String,
+    total: [String; 2],
+}
+
+static SEARCH: LazyLock<[SearchSql; 2]> = LazyLock::new(|| {
+    [false, true].map(|filtered| {
+        let m = matches(filtered);
+        SearchSql {
+            page: format!(
+                "WITH page AS (SELECT {COLUMNS} FROM patients WHERE {m}
+                               ORDER BY {NAME_ORDER} LIMIT $6 OFFSET $7),
+                      a AS (INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id)
+                            SELECT $8, $9, 'search', 'patient', id, $10, 'ok', $11 FROM page)
+                 SELECT * FROM page ORDER BY {NAME_ORDER}"
+            ),
+            total: super::total::statements(&m),
+        }
+    })
 });
 
-static COUNT: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT count(*) FROM patients WHERE {MATCHES}"));
-
 /// One page of a search and the total number of matches.
-pub async fn search(conn: &impl Conn, s: &Search, line: &Line) -> DbResult<(Vec<PatientRow>, i64)> {
+pub async fn search(
+    conn: &impl Conn,
+    s: &Search,
+    line: &Line,
+) -> DbResult<(Vec<PatientRow>, Total)> {
     let filtered = s.filtered();
-    let stmt = conn.prepared(&SEARCH).await?;
-    let rows = conn
-        .client()
-        .query(
-            &stmt,
-            &[
-                &filtered,
-                &s.tokens,
-                &s.phone,
-                &s.national_id,
-                &s.id,
-                &s.limit,
-                &s.offset,
-                &line.actor,
-                &line.roles,
-                &line.region,
-                &line.request_id,
-            ],
-        )
-        .await?;
-    let total = match rows.first() {
-        Some(r) => r.get::<_, i64>(18),
-        // A page past the end has no row to carry the total.
-        None if s.offset > 0 => {
-            let stmt = conn.prepared(&COUNT).await?;
-            let row = conn
-                .client()
-                .query_one(
-                    &stmt,
-                    &[&filtered, &s.tokens, &s.phone, &s.national_id, &s.id],
-                )
-                .await?;
-            row.get(0)
-        }
-        None => 0,
-    };
+    let sql = &SEARCH[usize::from(filtered)];
+    let stmt = super::total::statement(conn, &sql.page, filtered).await?;
+    let matching: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+        [&filtered, &s.tokens, &s.phone, &s.national_id, &s.id];
+    let mut params = matching.to_vec();
+    params.extend([
+        &s.limit as Param,
+        &s.offset,
+        &line.actor,
+        &line.roles,
+        &line.region,
+        &line.request_id,
+    ]);
+    let (rows, total) = tokio::try_join!(
+        conn.client().query(&stmt, &params),
+        super::total::count(conn, &sql.total, &matching, filtered)
+    )?;
     Ok((rows.iter().map(PatientRow::from_row).collect(), total))
 }

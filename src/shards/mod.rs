@@ -60,12 +60,21 @@ impl Shard {
 pub enum ShardError {
     #[error("region {region} is unavailable: {reason}")]
     Unavailable { region: String, reason: String },
-    #[error("region {region}: database error: {source}")]
+    #[error("region {region}: database error: {}", db_message(source))]
     Query {
         region: String,
         #[source]
         source: tokio_postgres::Error,
     },
+}
+
+/// What PostgreSQL said, for the log: its message and SQLSTATE (tokio-postgres's own text
+/// is only "db error"), never its detail, which can quote a row's values.
+fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// Every region's pool.

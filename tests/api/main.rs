@@ -31,6 +31,7 @@ mod records;
 mod regions_for_actor;
 mod regions_down;
 mod stats;
+mod totals;
 mod transfer;
 mod transfer_engine;
 mod ui;
