@@ -74,13 +74,13 @@ const INSERT_MANY: &str = "INSERT INTO audit_log (actor, roles, action, object_k
           AS t(a, r, act, o, reg, out, req)";
 
 async fn write(readers: &Readers, batch: &[Pending]) -> Result<(), String> {
-    let column = |f: fn(&Pending) -> String| batch.iter().map(f).collect::<Vec<String>>();
-    let actors = column(|p| p.line.actor.clone());
-    let roles = column(|p| p.line.roles.clone());
-    let actions = column(|p| p.line.action.clone());
-    let regions = column(|p| p.line.region.clone());
-    let outcomes = column(|p| p.outcome.to_owned());
-    let requests = column(|p| p.line.request_id.clone());
+    let column = |f: fn(&Pending) -> &str| batch.iter().map(f).collect::<Vec<&str>>();
+    let actors = column(|p| &p.line.actor);
+    let roles = column(|p| &p.line.roles);
+    let actions = column(|p| &p.line.action);
+    let regions = column(|p| &p.line.region);
+    let outcomes = column(|p| p.outcome);
+    let requests = column(|p| &p.line.request_id);
     let objects: Vec<Option<Uuid>> = batch.iter().map(|p| p.object).collect();
     let reader = readers.get().await?;
     let stmt = reader
