@@ -64,31 +64,18 @@ fn located(errors: &[RuleError], files: &[(&str, &str)]) -> Result<(), TestCaseE
     Ok(())
 }
 
-/// Builds the shipped files with `extra` beside them (or in place of the file of that name).
-fn build_with(file: &str, extra: &str) -> (Vec<(String, String)>, Result<RuleSet, Vec<RuleError>>) {
-    let mut files: Vec<(String, String)> = SHIPPED
-        .iter()
-        .filter(|(f, _)| *f != file)
-        .map(|(f, t)| ((*f).to_owned(), (*t).to_owned()))
-        .collect();
-    files.push((file.to_owned(), extra.to_owned()));
-    let pairs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(f, t)| (f.as_str(), t.as_str()))
-        .collect();
-    let built = build(&pairs);
-    (files, built)
-}
-
+/// Builds the shipped files with `text` beside them (or in place of the file of that
+/// name): refused with every error located, or placing each record where they did.
 fn check_build(file: &str, text: &str) -> Result<(), TestCaseError> {
-    let (files, built) = build_with(file, text);
-    let pairs: Vec<(&str, &str)> = files
+    let mut files: Vec<(&str, &str)> = SHIPPED
         .iter()
-        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .copied()
+        .filter(|(f, _)| *f != file)
         .collect();
+    files.push((file, text));
     let before = mutate::placements(&shipped(), &records(&districts()));
-    match built {
-        Err(errors) => located(&errors, &pairs),
+    match build(&files) {
+        Err(errors) => located(&errors, &files),
         Ok(rules) => {
             let after = mutate::placements(&rules, &records(&districts()));
             same_or_refused(&records(&districts()), &before, &after)
