@@ -232,3 +232,22 @@ fn a_region_name_in_unicode_is_refused_naming_the_file_and_the_key() {
         "{e}"
     );
 }
+
+/// A huge number (one of the region file edits) loaded as `pool_size`, and the pool,
+/// which reserves a slot per connection when it is built (deadpool's
+/// `VecDeque::with_capacity`), would then fail to allocate and abort hmis at startup.
+#[test]
+fn a_pool_size_no_database_could_serve_is_refused_naming_the_key() {
+    for size in ["262144", "10000000000", "9223372036854775807"] {
+        let text = REGIONS[3]
+            .1
+            .replace("pool_size = 16", &format!("pool_size = {size}"));
+        let e = load_regions(&region_files_with("quthing", &text)).unwrap_err();
+        assert!(
+            e.file.ends_with("quthing.toml") && e.message.contains("pool_size"),
+            "{e}"
+        );
+    }
+    let text = REGIONS[3].1.replace("pool_size = 16", "pool_size = 262143");
+    assert!(load_regions(&region_files_with("quthing", &text)).is_ok());
+}
