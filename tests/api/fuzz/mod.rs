@@ -6,6 +6,7 @@
 //! per operation, so CI sends the same requests every run and a failure names the one
 //! to replay.
 
+mod bodies;
 mod generate;
 mod ledger;
 mod regressions;
