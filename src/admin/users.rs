@@ -7,9 +7,9 @@ use crate::authz::{Grant, store};
 use crate::domain::FieldError;
 use crate::http::ConflictKind;
 use crate::http::Subject;
-use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -129,7 +129,7 @@ fn check_new(app: &crate::app::App, new: &NewUser) -> Result<(), ApiError> {
 pub async fn grant(
     State(app): State<AppState>,
     subject: Subject,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     ApiJson(g): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
     grants::change(&app, &subject, &username, g, true).await
@@ -142,7 +142,7 @@ pub async fn grant(
 pub async fn revoke(
     State(app): State<AppState>,
     subject: Subject,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     ApiJson(g): ApiJson<Grant>,
 ) -> Result<StatusCode, ApiError> {
     grants::change(&app, &subject, &username, g, false).await
@@ -157,7 +157,7 @@ pub async fn revoke(
 pub async fn disable(
     State(app): State<AppState>,
     subject: Subject,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     accounts::set_disabled(&app, &subject, &username, true).await
 }
@@ -169,7 +169,7 @@ pub async fn disable(
 pub async fn enable(
     State(app): State<AppState>,
     subject: Subject,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     accounts::set_disabled(&app, &subject, &username, false).await
 }

@@ -43,6 +43,9 @@ fn default_time_zone() -> String {
     "Africa/Maseru".to_owned()
 }
 
+/// PostgreSQL's own ceiling on `max_connections`.
+const MAX_POOL_SIZE: usize = 262_143;
+
 fn default_pool_size() -> usize {
     16
 }
@@ -130,8 +133,12 @@ fn validate(file: &Path, r: &RegionSettings) -> Result<(), ConfigError> {
             r.time_zone
         ));
     }
-    if r.pool_size == 0 {
-        return fail("pool_size: must be at least 1".into());
+    // The pool allocates a slot per connection up front: a size no database could serve
+    // would abort hmis at startup instead of being refused here, naming the key.
+    if !(1..=MAX_POOL_SIZE).contains(&r.pool_size) {
+        return fail(format!(
+            "pool_size: must be between 1 and {MAX_POOL_SIZE} (PostgreSQL's most connections)"
+        ));
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 
 use super::*;
 
+mod proptests;
+
 fn write(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hmis-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

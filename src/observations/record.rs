@@ -11,10 +11,10 @@ use crate::authz::Action;
 use crate::clinical::vitals::{self, HEIGHT, WEIGHT};
 use crate::http::Actor;
 use crate::http::ConflictKind;
-use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use crate::records::{Work, region_value};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -33,7 +33,7 @@ use uuid::Uuid;
 pub async fn record(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<ObservationSetInput>,
 ) -> Result<Response, ApiError> {

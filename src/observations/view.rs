@@ -8,10 +8,10 @@ use crate::app::AppState;
 use crate::authz::Action;
 use crate::clinical::vitals::{self, BP_PANEL, DIASTOLIC, SYSTOLIC};
 use crate::http::Actor;
-use crate::http::{ApiError, ApiQuery, openapi as doc};
+use crate::http::{ApiError, ApiPath, ApiQuery, openapi as doc};
 use crate::records::{Intent, REGION_HEADER, region_value};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -25,7 +25,7 @@ use uuid::Uuid;
 pub async fn summary(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let at = open(&app, &actor, &id, Action::Read).await?;
     let (shard, pid) = (at.shard, at.id);
@@ -96,7 +96,7 @@ pub struct Chart {
 pub async fn chart(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<ChartParams>,
 ) -> Result<Response, ApiError> {
     let at = open(&app, &actor, &id, Action::Read).await?;

@@ -5,11 +5,11 @@ use crate::app::AppState;
 use crate::authz::Action;
 use crate::authz::kinds::PATIENT_AUDIT;
 use crate::http::Actor;
-use crate::http::{ApiError, ApiQuery, openapi as doc};
+use crate::http::{ApiError, ApiPath, ApiQuery, openapi as doc};
 use crate::records::access::reach;
 use crate::records::{REGION_HEADER, db, region_value};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,7 @@ pub struct AuditParams {
 pub async fn audit_trail(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     let at = reach(&app, &actor, &id, PATIENT_AUDIT, Action::Read).await?;

@@ -13,14 +13,14 @@ use crate::domain::PatientId;
 use crate::domain::patient::{NewPatient, ParseContext, PatientInput};
 use crate::http::Actor;
 use crate::http::ConflictKind;
-use crate::http::{ApiError, ApiJson, openapi as doc, record_route};
+use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc, record_route};
 use crate::records::access::reach;
 use crate::records::{
     REGION_HEADER, Work, authorize, fresh, idempotency_key, if_match, readable, region_value,
     sees_identity,
 };
 use crate::shards::Shard;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -98,7 +98,7 @@ pub async fn create(
 pub async fn get(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let at = reach(&app, &actor, &id, PATIENT, Action::Read).await?;
     let (shard, id) = (at.shard, at.id);
@@ -127,7 +127,7 @@ pub async fn get(
 pub async fn update(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<PatientInput>,
 ) -> Result<Response, ApiError> {
@@ -165,7 +165,7 @@ pub async fn update(
 pub async fn delete(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let at = reach(&app, &actor, &id, PATIENT, Action::Delete).await?;

@@ -10,13 +10,13 @@ use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
 use crate::http::ConflictKind;
-use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use crate::records::access::reach;
 use crate::records::{
     Guarded, Intent, Located, REGION_HEADER, Status, Work, region_value, writable,
 };
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -65,7 +65,7 @@ const MERGE_COLUMNS: &str = "id, survivor_id, duplicate_id, reason, merged_by, m
 pub async fn merge(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<MergeInput>,
 ) -> Result<Response, ApiError> {
     let at = reach(&app, &actor, &id, PATIENT, Action::Merge).await?;
@@ -110,7 +110,7 @@ pub async fn merge(
 pub async fn unmerge(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<UnmergeInput>,
 ) -> Result<Response, ApiError> {
     let at = reach(&app, &actor, &id, PATIENT, Action::Merge).await?;

@@ -7,13 +7,13 @@ use crate::authz::Action;
 use crate::authz::kinds::PATIENT;
 use crate::http::Actor;
 use crate::http::ConflictKind;
-use crate::http::{ApiError, ApiJson, openapi as doc};
+use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use crate::records::access::reach;
 use crate::records::authorize;
 use crate::shards::Conn;
 use crate::transfer::{Transfer, TransferError, drive, journal, no_faults};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -39,7 +39,7 @@ pub struct TransferInput {
 pub async fn transfer(
     State(app): State<AppState>,
     actor: Actor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<TransferInput>,
 ) -> Result<Json<Transfer>, ApiError> {
     let mut t = plan(&app, &actor, &id, &input).await?;

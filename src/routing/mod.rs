@@ -14,8 +14,9 @@ mod parse;
 mod rule;
 mod validate;
 
+// The config tests reuse its file mutations and record corpus.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use entities::{ENTITIES, EntityKind, ParentLink};
 pub use eval::{Record, RouteError, Routed};

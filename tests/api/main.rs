@@ -18,6 +18,7 @@ mod clinical;
 mod cursors;
 mod db_roles;
 mod dev_process;
+mod fuzz;
 mod fanout;
 mod guard;
 mod headers;

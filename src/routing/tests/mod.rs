@@ -5,6 +5,8 @@
 mod conditions;
 mod errors;
 mod explain;
+pub(crate) mod mutate;
+mod proptests;
 mod routes;
 mod shadowing;
 mod shipped;
