@@ -207,7 +207,31 @@ fn load_file_settings(
         }
         Err(e) => return Err(ConfigError::io(path, e)),
     };
-    with_env(path, settings, "HMIS", vars)
+    let settings = with_env(path, settings, "HMIS", vars)?;
+    check_counts(path, &settings)?;
+    Ok(settings)
+}
+
+/// Counts that size something allocated at startup (the central pool's queue, the
+/// planners' semaphores): a value no database could serve would abort hmis when it starts
+/// instead of being refused here, naming the key.
+fn check_counts(path: &Path, s: &FileSettings) -> Result<(), ConfigError> {
+    let max = region::MAX_POOL_SIZE;
+    for (key, value) in [
+        ("central.pool_size", s.central.pool_size as usize),
+        (
+            "server.planner_queries_per_region",
+            s.server.planner_queries_per_region,
+        ),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Err(ConfigError::new(
+                path,
+                format!("{key}: must be between 1 and {max} (PostgreSQL's most connections)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Round-trips `value` through a TOML tree so that `HMIS_*` variables can replace leaves.

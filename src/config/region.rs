@@ -44,7 +44,7 @@ fn default_time_zone() -> String {
 }
 
 /// PostgreSQL's own ceiling on `max_connections`.
-const MAX_POOL_SIZE: usize = 262_143;
+pub(super) const MAX_POOL_SIZE: usize = 262_143;
 
 fn default_pool_size() -> usize {
     16

@@ -164,3 +164,29 @@ fn a_regions_table_for_a_region_without_a_file_is_refused_naming_it_and_the_know
         "{e}"
     );
 }
+
+#[test]
+fn counts_in_hmis_toml_that_would_abort_startup_are_refused_naming_the_key() {
+    for (text, key) in [
+        ("[central]\npool_size = 4000000000\n", "central.pool_size"),
+        ("[central]\npool_size = 0\n", "central.pool_size"),
+        (
+            "[server]\nplanner_queries_per_region = 9000000000000000000\n",
+            "server.planner_queries_per_region",
+        ),
+    ] {
+        let path = write("counts.toml", text);
+        let e = load_file_settings(Some(&path), &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key) && e.contains("counts.toml"), "{e}");
+    }
+    let path = write("counts.toml", "[central]\npool_size = 40\n");
+    assert_eq!(
+        load_file_settings(Some(&path), &BTreeMap::new())
+            .unwrap()
+            .central
+            .pool_size,
+        40
+    );
+}
