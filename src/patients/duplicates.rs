@@ -244,11 +244,16 @@ async fn key_used(key: Option<(&Shard, &str)>) -> Result<bool, crate::shards::Sh
     let Some((shard, key)) = key else {
         return Ok(false);
     };
-    let conn = shard.conn().await?;
-    let sql = "SELECT 1 FROM idempotency_keys WHERE key = $1";
-    let used = conn
-        .query_opt(sql, &[&key])
+    let key = key.to_owned();
+    shard
+        .read(|c| {
+            let key = key.clone();
+            Box::pin(async move {
+                let stmt = c
+                    .prepared("SELECT 1 FROM idempotency_keys WHERE key = $1")
+                    .await?;
+                Ok(c.client().query_opt(&stmt, &[&key]).await?.is_some())
+            })
+        })
         .await
-        .map_err(|e| shard.fail(e))?;
-    Ok(used.is_some())
 }
