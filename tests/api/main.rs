@@ -19,6 +19,7 @@ mod cursors;
 mod db_roles;
 mod dev_process;
 mod fanout;
+mod faults;
 mod guard;
 mod headers;
 mod live;
