@@ -117,3 +117,15 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
     assert_no_internal_text(&text);
     serde_json::from_str(&text).unwrap()
 }
+
+/// Patients in a shard without the audit line of their creation: a create writes both in
+/// one transaction, so this is 0 whatever was killed when.
+pub async fn patients_without_audit(shard: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM patients p WHERE NOT EXISTS (
+             SELECT 1 FROM audit_log a WHERE a.object_id = p.id AND a.action = 'create')",
+    )
+    .fetch_one(shard)
+    .await
+    .unwrap()
+}
