@@ -44,7 +44,10 @@ async fn terminate_waiting(shard: &sqlx::PgPool, prefix: &str) {
             assert!(done, "terminated hmis's backend {pid}");
             return;
         }
-        assert!(Instant::now() < deadline, "no write ever waited on {prefix}");
+        assert!(
+            Instant::now() < deadline,
+            "no write ever waited on {prefix}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -137,7 +140,11 @@ async fn a_vitals_set_whose_connection_is_terminated_before_its_alert_leaves_no_
     assert_eq!(count(&shard, observations).await, 0, "no half-written set");
     assert_eq!(count(&shard, "SELECT count(*) FROM alerts").await, 0);
     let lines = "SELECT count(*) FROM audit_log WHERE action = 'create observation'";
-    assert_eq!(count(&shard, lines).await, 0, "no audit line of a set never stored");
+    assert_eq!(
+        count(&shard, lines).await,
+        0,
+        "no audit line of a set never stored"
+    );
 
     let retry = send().await.unwrap();
     let status = retry.status();

@@ -195,7 +195,10 @@ async fn hmis_killed_with_sigkill_in_a_burst_of_idempotent_creates_loses_none_an
         if left == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "the killed hmis's backends stayed");
+        assert!(
+            Instant::now() < deadline,
+            "the killed hmis's backends stayed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut committed_unanswered = Vec::new();

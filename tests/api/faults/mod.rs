@@ -45,7 +45,10 @@ pub fn sigkill_cluster(cluster: &Cluster) {
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while !postgres_in(&dir).is_empty() {
-        assert!(Instant::now() < deadline, "postgres in {dir:?} survived SIGKILL");
+        assert!(
+            Instant::now() < deadline,
+            "postgres in {dir:?} survived SIGKILL"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -55,7 +55,7 @@ async fn a_region_killed_with_sigkill_under_load_fails_fast_while_the_others_all
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let (region, district) = REGIONS[n % REGIONS.len()];
                 // Every other round a create, else a read of that region's patient.
-                let request = if (n / REGIONS.len()) % 2 == 0 {
+                let request = if (n / REGIONS.len()).is_multiple_of(2) {
                     client
                         .post(format!("{url}/api/v1/patients"))
                         .json(&patient(district))
@@ -112,7 +112,12 @@ async fn a_region_killed_with_sigkill_under_load_fails_fast_while_the_others_all
         );
         if read_back.is_none() {
             let url = app.url(&format!("/api/v1/patients/{maseru_id}"));
-            if client.get(url).send().await.is_ok_and(|r| r.status() == 200) {
+            if client
+                .get(url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
                 read_back = Some(restarted.elapsed());
             }
         }
@@ -148,7 +153,11 @@ async fn a_region_killed_with_sigkill_under_load_fails_fast_while_the_others_all
         .iter()
         .filter(|a| a.region == KILLED && a.sent >= killed && a.sent + a.took <= restarting)
         .collect();
-    assert!(down.len() >= 10, "only {} requests hit the dead region", down.len());
+    assert!(
+        down.len() >= 10,
+        "only {} requests hit the dead region",
+        down.len()
+    );
     for a in &down {
         assert_eq!(a.status, 503, "the dead region's answer");
         assert!(a.problem_json, "503 as problem+json");
@@ -158,8 +167,14 @@ async fn a_region_killed_with_sigkill_under_load_fails_fast_while_the_others_all
     let slowest_down = down.iter().map(|a| a.took).max().unwrap();
     assert!(slowest < ANSWER_BOUND, "an answer took {slowest:?}");
     let (read_back, create_back) = (read_back.unwrap(), create_back.unwrap());
-    assert!(read_back < Duration::from_secs(5), "read back after {read_back:?}");
-    assert!(create_back < Duration::from_secs(5), "create back after {create_back:?}");
+    assert!(
+        read_back < Duration::from_secs(5),
+        "read back after {read_back:?}"
+    );
+    assert!(
+        create_back < Duration::from_secs(5),
+        "create back after {create_back:?}"
+    );
     eprintln!(
         "faults::region_killed: {} answers from the other regions, all 2xx; {} from {KILLED} while \
          down, all 503 (slowest {slowest_down:?}); slowest answer overall {slowest:?}; kill took \
