@@ -62,6 +62,12 @@ async fn with_the_central_database_killed_logged_in_users_keep_working_logins_fa
     // Logged in, but never seen by this process since: its session is not cached.
     let unseen = bounded_bearer(&app.login("n.central", PASSWORD).await);
     a_nurses_round(&app, &nurse).await;
+    let admin = bounded_bearer(&app.login("admin", PASSWORD).await);
+    let leaving = bounded_bearer(&app.login("n.central", PASSWORD).await);
+    for client in [&admin, &leaving] {
+        let (me, _) = timed(client.get(app.url("/api/v1/auth/me"))).await;
+        assert_eq!(me.status(), 200);
+    }
 
     let central = tokio::task::spawn_blocking(move || {
         sigkill_cluster(&central);
@@ -108,6 +114,16 @@ async fn with_the_central_database_killed_logged_in_users_keep_working_logins_fa
     let body = problem(unknown, 503).await;
     assert_eq!(body["type"], CENTRAL_UNAVAILABLE, "{body}");
     assert!(retry_after.is_some());
+
+    // What reads or writes the user database itself cannot work, but says so.
+    let (users, took) = timed(admin.get(app.url("/api/v1/admin/users"))).await;
+    slowest = slowest.max(took);
+    let body = problem(users, 503).await;
+    assert_eq!(body["type"], CENTRAL_UNAVAILABLE, "{body}");
+    let (logout, took) = timed(leaving.post(app.url("/api/v1/auth/logout"))).await;
+    slowest = slowest.max(took);
+    let body = problem(logout, 503).await;
+    assert_eq!(body["type"], CENTRAL_UNAVAILABLE, "{body}");
 
     let central = restart(central).await;
     let back = Instant::now();
