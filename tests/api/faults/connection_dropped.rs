@@ -4,10 +4,16 @@
 //! get a clean 503, nothing of the write may remain, and the next request must succeed.
 
 use super::{ANSWER_BOUND, problem};
-use crate::helpers::{TestApp, patient, spawn_app};
+use crate::helpers::{TestApp, patient, spawn_app_with};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use std::time::{Duration, Instant};
+
+/// hmis with room for a loaded machine: the retry's new connections are not refused for
+/// taking longer than the tests' usual 1.5 s.
+async fn roomy_app() -> TestApp {
+    spawn_app_with(|s| s.file.server.shard_timeout_ms = 3000).await
+}
 
 /// Holds `LOCK TABLE table IN SHARE MODE` (inserts wait on it) on a connection of its own.
 async fn lock_table(app: &TestApp, region: &str, table: &str) -> sqlx::PgConnection {
@@ -59,7 +65,7 @@ async fn count(shard: &sqlx::PgPool, sql: &str) -> i64 {
 #[tokio::test]
 async fn a_create_whose_connection_is_terminated_before_its_audit_line_leaves_no_patient_and_its_retry_succeeds()
  {
-    let app = spawn_app().await;
+    let app = roomy_app().await;
     let shard = app.shard("maseru").await;
     let mut body = patient("Maseru");
     body["national_id"] = json!("DROP-1");
@@ -110,7 +116,7 @@ fn vitals() -> Value {
 #[tokio::test]
 async fn a_vitals_set_whose_connection_is_terminated_before_its_alert_leaves_no_observation_and_its_retry_records_it_whole()
  {
-    let app = spawn_app().await;
+    let app = roomy_app().await;
     let mut adult = patient("Quthing");
     adult["birth_date"] = json!("1980-06-15");
     let id = app.create_patient(&adult).await["id"]
