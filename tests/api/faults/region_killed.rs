@@ -105,7 +105,21 @@ async fn a_region_killed_with_sigkill_under_load_fails_fast_while_the_others_all
     .await
     .unwrap();
     let killed = Instant::now();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Down for at least a second and until the dead region has answered a few requests
+    // (few come when other builds load the machine), at most ten.
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let answered = answers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| a.region == KILLED && a.sent >= killed)
+            .count();
+        let long = killed.elapsed();
+        if (answered >= 10 && long >= Duration::from_secs(1)) || long >= Duration::from_secs(10) {
+            break;
+        }
+    }
     let restarting = Instant::now();
     let cluster = restart(cluster).await;
     let restarted = Instant::now();
