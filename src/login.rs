@@ -163,7 +163,6 @@ async fn check_credentials(
     address: &str,
     request_id: &str,
 ) -> Result<uuid::Uuid, ApiError> {
-    let db = ApiError::central;
     let name = if users::valid_username(username).is_ok() {
         username
     } else {
@@ -174,7 +173,30 @@ async fn check_credentials(
         format!("login-address:{address}"),
     ];
     // In this process, wait holding no connection; across processes, the advisory locks.
+    let mark = app.logins.mark();
     let _turn = app.logins.turn(&[&keys[0], &keys[1]]).await;
+    // An attempt ahead found the user database out of reach: this one would wait as long
+    // again to find the same (see `auth::queue`).
+    if app.logins.failed_since(mark) {
+        return Err(ApiError::CentralUnavailable);
+    }
+    let result = attempt(app, name, password, address, request_id, keys).await;
+    if matches!(result, Err(ApiError::CentralUnavailable)) {
+        app.logins.central_failed();
+    }
+    result
+}
+
+/// One login attempt, its turn taken: the locks, the throttle, the password, the record.
+async fn attempt(
+    app: &crate::app::App,
+    name: &str,
+    password: String,
+    address: &str,
+    request_id: &str,
+    keys: [String; 2],
+) -> Result<uuid::Uuid, ApiError> {
+    let db = ApiError::central;
     let mut tx = app.central.begin().await.map_err(db)?;
     for key in keys {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")

@@ -8,15 +8,23 @@
 //! Striped: a fixed set of locks, a key takes the one its hash names. Two keys may share a
 //! stripe (they then wait for each other needlessly, briefly); the set never grows, however
 //! many names a guesser makes up.
+//!
+//! With the central database out of reach, each attempt fails only after the pool's
+//! acquire timeout; queued, ten attempts from one clinic's address would take ten
+//! timeouts one after another. So an attempt that finds it unreachable says so here
+//! ([`LoginQueue::central_failed`]), and those that were waiting meanwhile fail at once.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 const STRIPES: usize = 64;
 
 pub struct LoginQueue {
     stripes: Vec<Arc<Mutex<()>>>,
+    /// How many attempts found the central database unavailable, ever.
+    central_failures: AtomicU64,
 }
 
 /// Held while an attempt runs; dropping it lets the next attempt on its keys go.
@@ -28,6 +36,7 @@ impl Default for LoginQueue {
     fn default() -> Self {
         Self {
             stripes: (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect(),
+            central_failures: AtomicU64::new(0),
         }
     }
 }
@@ -44,6 +53,21 @@ impl LoginQueue {
             guards.push(self.stripes[i].clone().lock_owned().await);
         }
         Turn { _guards: guards }
+    }
+
+    /// A mark to take before [`LoginQueue::turn`]: [`LoginQueue::failed_since`] then says
+    /// whether the central database was found unavailable while this attempt waited.
+    pub fn mark(&self) -> u64 {
+        self.central_failures.load(Ordering::SeqCst)
+    }
+
+    pub fn failed_since(&self, mark: u64) -> bool {
+        self.mark() != mark
+    }
+
+    /// An attempt found the central database unavailable.
+    pub fn central_failed(&self) {
+        self.central_failures.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -76,6 +100,19 @@ mod tests {
             .await
             .expect("it goes once the first is done")
             .unwrap();
+    }
+
+    #[test]
+    fn only_a_failure_after_the_mark_counts_for_the_attempt_that_took_it() {
+        let queue = LoginQueue::default();
+        queue.central_failed();
+        let mark = queue.mark();
+        assert!(
+            !queue.failed_since(mark),
+            "a failure before it is not its own"
+        );
+        queue.central_failed();
+        assert!(queue.failed_since(mark));
     }
 
     #[tokio::test]

@@ -157,12 +157,23 @@ impl ApiError {
     /// A central database error: 503 when the database is out of reach or out of free
     /// connections (logged), else a bug (500).
     pub fn central(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        if central_unreachable(&e) {
+            tracing::warn!(error = %e, "central database unavailable");
+            return ApiError::CentralUnavailable;
+        }
+        ApiError::Internal(e.into())
+    }
+
+    /// An internal error that is in fact the central database out of reach, from a path
+    /// that wrapped it as `anyhow` (the admin API, logout): the 503 it is. Only the central
+    /// database speaks sqlx while serving (the shards speak tokio-postgres).
+    fn reclassified(self) -> Self {
+        match self {
+            ApiError::Internal(e) if e.downcast_ref().is_some_and(central_unreachable) => {
                 tracing::warn!(error = %e, "central database unavailable");
                 ApiError::CentralUnavailable
             }
-            e => ApiError::Internal(e.into()),
+            other => other,
         }
     }
 
@@ -291,14 +302,22 @@ impl From<RouteError> for ApiError {
     }
 }
 
+fn central_unreachable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
+        let this = self.reclassified();
+        match &this {
             ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             ApiError::Shard(e) => tracing::warn!(error = %e, "shard error"),
             _ => {}
         }
-        let problem = self.problem();
+        let problem = this.problem();
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
@@ -307,7 +326,7 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         let headers = response.headers_mut();
-        match self {
+        match this {
             ApiError::Shard(ShardError::Unavailable { .. })
             | ApiError::RegionsFailed { .. }
             | ApiError::CentralUnavailable => {

@@ -142,8 +142,9 @@ macro_rules! problem_set {
 }
 
 problem_set! {
-    /// Every operation that needs a session: none or an ended one is 401; a bug is 500.
-    Signed = [401, 500];
+    /// Every operation that needs a session: none or an ended one is 401; a bug is 500; a
+    /// session this process has not seen yet needs the user database, which may be down (503).
+    Signed = [401, 500, 503];
     /// An operation that checks the user's rights (or changes state, and so the CSRF token).
     Denied = [403];
     /// Every operation with a JSON body ([`super::ApiJson`]).

@@ -41,7 +41,9 @@ impl FromRequestParts<AppState> for Subject {
             .sessions
             .lookup(&token)
             .await
-            .map_err(|e| ApiError::Internal(e.into()))?
+            // A session this process has not cached needs the central database: down or
+            // out of connections, that is a 503 to retry, not a bug.
+            .map_err(ApiError::central)?
             .ok_or(ApiError::Unauthenticated)?;
         tracing::Span::current().record("user", session.username.as_str());
         let subject = Subject { session };

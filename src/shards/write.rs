@@ -33,14 +33,25 @@ impl Shard {
         work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, Abort<E>>,
     ) -> Result<T, E> {
         let mut conn = self.conn().await?;
-        let tx = conn.transaction().await.map_err(|e| self.fail(e))?;
-        match work(&tx).await {
-            Ok(value) => {
-                tx.commit().await.map_err(|e| self.fail(e))?;
-                Ok(value)
-            }
-            Err(Abort::Db(e)) => Err(self.fail(e).into()),
+        let outcome = async {
+            let tx = conn.transaction().await?;
+            let value = work(&tx).await?;
+            tx.commit().await?;
+            Ok(value)
+        }
+        .await;
+        match outcome {
+            Ok(value) => Ok(value),
             Err(Abort::Refused(e)) => Err(e),
+            Err(Abort::Db(e)) => {
+                // A connection that died under a write must not go back to the pool: the
+                // pool's check (is it closed?) can pass before the client has noticed, and
+                // the next write would fail on it too. Taken, it is dropped and replaced.
+                if super::is_connection_error(&e) {
+                    drop(deadpool_postgres::Object::take(conn));
+                }
+                Err(self.fail(e).into())
+            }
         }
     }
 }

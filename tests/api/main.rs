@@ -20,6 +20,7 @@ mod db_roles;
 mod dev_process;
 mod fuzz;
 mod fanout;
+mod faults;
 mod guard;
 mod headers;
 mod live;

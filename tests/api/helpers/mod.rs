@@ -323,3 +323,13 @@ pub async fn hmis_cli(settings: &Settings, args: &[&str]) -> std::process::Outpu
     .await
     .unwrap()
 }
+
+/// Moves the central database of a test's settings onto a cluster of its own, migrated
+/// and seeded with the shipped policy, so that a test can kill it.
+pub async fn central_on_own_cluster(settings: &mut Settings) -> Cluster {
+    let cluster = tokio::task::spawn_blocking(pg::own_cluster).await.unwrap();
+    let url = DatabaseUrl::new(cluster.url("hmis_central"));
+    hmis::migrate::migrate_central(&url, None).await.unwrap();
+    settings.file.central.url = url;
+    cluster
+}
