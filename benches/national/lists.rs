@@ -63,7 +63,7 @@ pub async fn scenario(ctx: &Ctx<'_>, name: &str) -> anyhow::Result<Vec<Cell>> {
                     let path = path.clone();
                     Arc::new(move |_| {
                         let (http, path) = (http.clone(), path.clone());
-                        Box::pin(async move { http.send("GET", &path, None, 200).await })
+                        Box::pin(async move { complete(http.call("GET", &path, None).await?) })
                     })
                 })
                 .await?;
@@ -88,6 +88,20 @@ pub async fn scenario(ctx: &Ctx<'_>, name: &str) -> anyhow::Result<Vec<Cell>> {
         }
     }
     Ok(cells)
+}
+
+/// A 200 is a success only when every region answered: a region that missed the
+/// fan-out deadline makes it `200 partial` (its patients are missing from the page).
+fn complete((status, body): (u16, hyper::body::Bytes)) -> Result<(), String> {
+    if status != 200 {
+        return Err(status.to_string());
+    }
+    let answer: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| "200 not JSON".to_owned())?;
+    match answer["regions_failed"].as_array() {
+        Some(failed) if !failed.is_empty() => Err("200 partial".into()),
+        _ => Ok(()),
+    }
 }
 
 type Case = (

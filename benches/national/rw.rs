@@ -50,11 +50,17 @@ impl<'a> Ctx<'a> {
         self.measure(jobs).await
     }
 
-    /// Measures one side of a cell; requests left unfinished are cancelled in every
-    /// cluster, so that they do not slow the next cell down.
+    /// Measures one side of a cell; statements left running (requests unfinished, or
+    /// regions hmis stopped waiting for) are cancelled in every cluster, so that they do
+    /// not slow the next cell down.
     pub async fn measure(&self, jobs: Vec<Job>) -> anyhow::Result<Measured> {
         let m = measure(jobs, self.args.warm(), self.args.time()).await;
-        if m.errors.keys().any(|k| k.starts_with("unfinished")) {
+        // hmis gives up on a region at its fan-out deadline, but the region's statement
+        // runs on: cancel it too.
+        if m.errors
+            .keys()
+            .any(|k| k.starts_with("unfinished") || k.contains("partial"))
+        {
             for name in self.env.clusters.keys() {
                 let (client, conn) = tokio_postgres::connect(
                     &self.env.url(&format!("hmis_{name}")),
