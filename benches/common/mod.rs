@@ -9,23 +9,46 @@ use std::time::Duration;
 
 /// A started cluster in a temporary directory named after the bench; stop it and remove
 /// the directory when done.
+#[allow(dead_code)] // Not every bench that includes this module uses every function.
 pub fn start_cluster(name: &str) -> anyhow::Result<(Cluster, PathBuf)> {
-    let bins = PgBinaries::find()?;
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    let cluster = durable_cluster(dir.join("pg"), &[("max_connections", "200")])?;
+    Ok((cluster, dir))
+}
+
+/// A durable cluster in `data_dir` (initialized there, or reused when it already is),
+/// started, with `conf` added to its settings.
+pub fn durable_cluster(data_dir: PathBuf, conf: &[(&str, &str)]) -> anyhow::Result<Cluster> {
+    let bins = PgBinaries::find()?;
     let mut cluster = Cluster::init(
         &bins,
         ClusterOptions {
-            data_dir: dir.join("pg"),
+            data_dir,
             superuser: "hmis".into(),
             password: "bench".into(),
             durable: true,
             port: None,
-            extra_conf: vec![("max_connections".into(), "200".into())],
+            extra_conf: conf
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         },
     )?;
     cluster.start()?;
-    Ok((cluster, dir))
+    Ok(cluster)
+}
+
+/// A kernel figure of a process from `/proc/<pid>/status`, in KiB: `VmRSS` (resident
+/// now) or `VmHWM` (the peak resident so far).
+#[allow(dead_code)]
+pub fn proc_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no {field} for {pid}"))
 }
 
 /// The release `hmis serve` on `port`, on the databases `url` names.
@@ -48,6 +71,7 @@ pub fn serve(url: &dyn Fn(&str) -> String, port: u16) -> std::io::Result<std::pr
 
 /// Migrates every region's database and the central one, puts `n` patients into quthing,
 /// and creates the Quthing nurse the benches log in as (`bench.nurse`).
+#[allow(dead_code)]
 pub async fn seed(url: &dyn Fn(&str) -> String, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut regions = hmis::config::region_files(&root.join("regions"))?;
@@ -87,8 +111,14 @@ pub async fn seed(url: &dyn Fn(&str) -> String, n: usize) -> anyhow::Result<Vec<
     Ok(ids)
 }
 
+#[allow(dead_code)]
 pub async fn login(base: &str) -> anyhow::Result<String> {
-    let body = serde_json::json!({"username": "bench.nurse", "password": "bench-password"});
+    login_as(base, "bench.nurse", "bench-password").await
+}
+
+/// A bearer token for `username`.
+pub async fn login_as(base: &str, username: &str, password: &str) -> anyhow::Result<String> {
+    let body = serde_json::json!({"username": username, "password": password});
     let answer: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/api/v1/auth/login"))
         .json(&body)
@@ -99,7 +129,7 @@ pub async fn login(base: &str) -> anyhow::Result<String> {
     answer["token"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("login failed: {answer}"))
+        .ok_or_else(|| anyhow::anyhow!("login of {username} failed: {answer}"))
 }
 
 pub async fn wait_ready(base: &str) -> anyhow::Result<()> {
