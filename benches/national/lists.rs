@@ -12,7 +12,8 @@ use super::load::{Job, Measured, pg_error, pg_jobs};
 use super::report::Cell;
 use super::rw::Ctx;
 use hmis::patients::model::{COLUMNS, search_terms};
-use hmis::patients::repo::MATCHES;
+use hmis::patients::repo::matches;
+use hmis::patients::total::{self, EXACT_UP_TO};
 use std::sync::Arc;
 use tokio_postgres::types::ToSql;
 
@@ -32,8 +33,12 @@ struct Part {
     count: bool,
 }
 
-fn matching() -> String {
-    format!("{MATCHES} AND ($6::text IS NULL OR district = $6) AND ($7::text IS NULL OR sex = $7)")
+/// As `list::matching`: the search's conditions, then district and sex.
+fn matching(filtered: bool) -> String {
+    format!(
+        "{} AND ($6::text IS NULL OR district = $6) AND ($7::text IS NULL OR sex = $7)",
+        matches(filtered)
+    )
 }
 
 pub async fn scenario(ctx: &Ctx<'_>, name: &str) -> anyhow::Result<Vec<Cell>> {
@@ -210,23 +215,30 @@ async fn shard_jobs(url: &str, c: usize, part: Option<Part>) -> anyhow::Result<V
             } else {
                 String::new()
             };
-            let page = client
-                .prepare(&format!(
-                    "SELECT {COLUMNS} FROM patients WHERE {}{keyset} ORDER BY {ORDER} LIMIT $8",
-                    matching()
-                ))
-                .await?;
-            let count = client
-                .prepare(&format!(
-                    "SELECT count(*) FROM patients WHERE {}",
-                    matching()
-                ))
-                .await?;
+            let filtered = search_terms(&part.q, SIZE, 1).filtered();
+            let page = format!(
+                "SELECT {COLUMNS} FROM patients WHERE {}{keyset} ORDER BY {ORDER} LIMIT $8",
+                matching(filtered)
+            );
+            let [bounded, estimate] = total::statements(&matching(filtered));
+            // As hmis: a search is planned for its words each time, a list once.
+            let cached = if filtered {
+                None
+            } else {
+                Some([
+                    client.prepare(&page).await?,
+                    client.prepare(&bounded).await?,
+                    client.prepare(&estimate).await?,
+                ])
+            };
+            let sql = Arc::new(Sql {
+                text: [page, bounded, estimate],
+                cached,
+            });
             let part = Arc::new(part);
             let job: Job = Arc::new(move |_| {
-                let (client, page, count, part) =
-                    (client.clone(), page.clone(), count.clone(), part.clone());
-                Box::pin(async move { ask(&client, &page, &count, &part).await.map_err(pg_error) })
+                let (client, sql, part) = (client.clone(), sql.clone(), part.clone());
+                Box::pin(async move { ask(&client, &sql, &part).await.map_err(pg_error) })
             });
             Ok(job)
         })
@@ -234,12 +246,32 @@ async fn shard_jobs(url: &str, c: usize, part: Option<Part>) -> anyhow::Result<V
     .await
 }
 
+/// One region's statements, as `list::in_region` has them: the page, the bounded count
+/// and the estimate; prepared once for a list, planned for each search.
+struct Sql {
+    text: [String; 3],
+    cached: Option<[tokio_postgres::Statement; 3]>,
+}
+
+impl Sql {
+    async fn statement(
+        &self,
+        client: &tokio_postgres::Client,
+        i: usize,
+    ) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        match &self.cached {
+            Some(s) => Ok(s[i].clone()),
+            None => client.prepare(&self.text[i]).await,
+        }
+    }
+}
+
 /// One region's part of a page, as `list::in_region` sends it: one row more than the
-/// page for the probe, and the count beside it on the same connection.
+/// page for the probe, and the bounded count beside it on the same connection (with the
+/// planner's estimate above the bound).
 async fn ask(
     client: &tokio_postgres::Client,
-    page: &tokio_postgres::Statement,
-    count: &tokio_postgres::Statement,
+    sql: &Sql,
     part: &Part,
 ) -> Result<(), tokio_postgres::Error> {
     let s = search_terms(&part.q, SIZE, 1);
@@ -264,13 +296,19 @@ async fn ask(
         params.push(&after[1]);
         params.push(&id);
     }
+    let page = sql.statement(client, 0).await?;
     if part.count {
-        tokio::try_join!(
-            client.query(page, &params),
-            client.query_one(count, &search)
+        let bounded = sql.statement(client, 1).await?;
+        let (_, n) = tokio::try_join!(
+            client.query(&page, &params),
+            client.query_one(&bounded, &search)
         )?;
+        if n.get::<_, i64>(0) > EXACT_UP_TO {
+            let estimate = sql.statement(client, 2).await?;
+            client.query_one(&estimate, &search).await?;
+        }
     } else {
-        client.query(page, &params).await?;
+        client.query(&page, &params).await?;
     }
     Ok(())
 }

@@ -57,10 +57,10 @@ pub struct Person {
 }
 
 /// An index into `n` items where low indexes are much more common,
-/// as a few family names are very common and most are rare (u³: density ~ x^(-2/3)).
+/// as a few family names are very common and most are rare (u²: density ~ x^(-1/2)).
 fn skewed(rng: &mut impl Rng, n: usize) -> usize {
     let u: f64 = rng.random();
-    ((u * u * u) * n as f64) as usize % n
+    ((u * u) * n as f64) as usize % n
 }
 
 fn pair(rng: &mut impl Rng, a: &[&str], b: &[&str]) -> String {

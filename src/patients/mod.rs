@@ -13,7 +13,7 @@ pub mod model;
 pub mod repo;
 mod search;
 mod sort;
-mod total;
+pub mod total;
 pub mod transfer;
 
 pub use handlers::place;
