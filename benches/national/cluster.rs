@@ -163,7 +163,7 @@ async fn seed_all(env: &Env, patients: usize) -> anyhow::Result<String> {
     }
     let secs = start.elapsed().as_secs_f64();
     Ok(format!(
-        "seeded {patients_total} patients ({rows} rows with audit lines and observations) in {secs:.1} s: {:.0} rows/s, {:.0} patients/s (indexes rebuilt, ANALYZE and CHECKPOINT included)",
+        "seeded {patients_total} patients ({rows} rows with audit lines and observations) in {secs:.1} s: {:.0} rows/s, {:.0} patients/s (indexes rebuilt, VACUUM, ANALYZE and CHECKPOINT included)",
         rows as f64 / secs,
         patients_total as f64 / secs
     ))

@@ -21,8 +21,8 @@ const SIZE: u32 = 50;
 const DEEP_PAGES: usize = 100;
 const ORDER: &str = "family_name COLLATE \"C\" ASC, given_name COLLATE \"C\" ASC, id ASC";
 const AFTER: &str = "((family_name COLLATE \"C\" > $9::text::text) OR (family_name COLLATE \"C\" = $9::text::text AND given_name COLLATE \"C\" > $10::text::text) OR (family_name COLLATE \"C\" = $9::text::text AND given_name COLLATE \"C\" = $10::text::text AND id > $11::uuid))";
-const STATS: &str = "SELECT district, sex, age_band, count(*) FROM planning.patients
-    WHERE NOT deleted AND NOT merged GROUP BY 1, 2, 3";
+/// The statement hmis sends each region for `GET /api/v1/stats/patients`.
+const STATS: &str = hmis::stats::queries::PATIENTS;
 
 /// What one region is asked: its SQL and parameters as text (the search, then the
 /// limit, then a keyset position), whether the count goes with it.
@@ -217,10 +217,10 @@ async fn shard_jobs(url: &str, c: usize, part: Option<Part>) -> anyhow::Result<V
             };
             let filtered = search_terms(&part.q, SIZE, 1).filtered();
             let page = format!(
-                "SELECT {COLUMNS} FROM patients WHERE {}{keyset} ORDER BY {ORDER} LIMIT $8",
-                matching(filtered)
+                "SELECT {COLUMNS} FROM {} ORDER BY {ORDER} LIMIT $8",
+                total::source(&format!("{}{keyset}", matching(filtered)), filtered)
             );
-            let [bounded, estimate] = total::statements(&matching(filtered));
+            let [bounded, estimate] = total::statements(&matching(filtered), filtered);
             // As hmis: a search is planned for its words each time, a list once.
             let cached = if filtered {
                 None

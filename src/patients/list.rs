@@ -55,9 +55,12 @@ fn page_sql(q: &Query, after: bool) -> String {
     } else {
         String::new()
     };
+    let source = total::source(
+        &format!("{}{keyset}", matching(q.search.filtered())),
+        q.search.filtered(),
+    );
     format!(
-        "SELECT {COLUMNS} FROM patients WHERE {}{keyset} ORDER BY {} LIMIT $8",
-        matching(q.search.filtered()),
+        "SELECT {COLUMNS} FROM {source} ORDER BY {} LIMIT $8",
         q.sort.order_by()
     )
 }
@@ -72,7 +75,7 @@ pub async fn in_region(
 ) -> Result<(Vec<PatientRow>, Total), ShardError> {
     let (page, count) = (
         page_sql(q, position.is_some()),
-        total::statements(&matching(q.search.filtered())),
+        total::statements(&matching(q.search.filtered()), q.search.filtered()),
     );
     let filtered = q.search.filtered();
     let mut after: Vec<String> = position.map(<[String]>::to_vec).unwrap_or_default();

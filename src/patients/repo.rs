@@ -205,13 +205,14 @@ static SEARCH: LazyLock<[SearchSql; 2]> = LazyLock::new(|| {
         let m = matches(filtered);
         SearchSql {
             page: format!(
-                "WITH page AS (SELECT {COLUMNS} FROM patients WHERE {m}
+                "WITH page AS (SELECT {COLUMNS} FROM {}
                                ORDER BY {NAME_ORDER} LIMIT $6 OFFSET $7),
                       a AS (INSERT INTO audit_log (actor, roles, action, object_kind, object_id, region, outcome, request_id)
                             SELECT $8, $9, 'search', 'patient', id, $10, 'ok', $11 FROM page)
-                 SELECT * FROM page ORDER BY {NAME_ORDER}"
+                 SELECT * FROM page ORDER BY {NAME_ORDER}",
+                super::total::source(&m, filtered)
             ),
-            total: super::total::statements(&m),
+            total: super::total::statements(&m, filtered),
         }
     })
 });

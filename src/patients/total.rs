@@ -29,13 +29,30 @@ impl Total {
     }
 }
 
+/// The patients matching `conditions`, as a `FROM` item named `patients`. A search's
+/// matches are fetched first, behind a fence (`OFFSET 0`), and only then ordered: given a
+/// page's `LIMIT`, PostgreSQL would rather walk the list order's index and filter, thinking
+/// the matches spread evenly along it, and "Mokoena" (5 % of a region, all under "M")
+/// then costs a walk past every name before it, seconds at a million patients. Fenced,
+/// a search costs its matches (index range scans, then a sort), whatever the region holds.
+pub fn source(conditions: &str, fenced: bool) -> String {
+    if fenced {
+        format!("(SELECT * FROM patients WHERE {conditions} OFFSET 0) AS patients")
+    } else {
+        format!("patients WHERE {conditions}")
+    }
+}
+
 /// The statements that count the patients matching `conditions` (SQL over `patients`
 /// with its parameters): the bounded count, and the plan whose row estimate replaces it
-/// above the bound.
-pub fn statements(conditions: &str) -> [String; 2] {
+/// above the bound. A search's count is fenced (see [`source`]): it reads the index
+/// entries of the matches and the first thousand and one rows, never a walk in search of
+/// them.
+pub fn statements(conditions: &str, search: bool) -> [String; 2] {
     [
         format!(
-            "SELECT count(*) FROM (SELECT 1 FROM patients WHERE {conditions} LIMIT {}) AS bounded",
+            "SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) AS bounded",
+            source(conditions, search),
             EXACT_UP_TO + 1
         ),
         format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM patients WHERE {conditions}"),

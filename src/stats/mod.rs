@@ -4,7 +4,7 @@
 //! parallel under the fan-out deadline; the answers merge exactly ([`merge`]).
 
 pub mod merge;
-mod queries;
+pub mod queries;
 
 use crate::app::{App, AppState};
 use crate::authz::Action;

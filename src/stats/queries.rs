@@ -12,7 +12,7 @@ pub type Rows = Vec<(BTreeMap<String, String>, Acc)>;
 /// tens of thousands of groups at a million patients), then banded with the planners'
 /// view's own function, so that its five-year age bands (`00-04` ... `80+`) are the ones
 /// planners also get from SQL and pgAdmin (`migrations/shard/0009_stats.sql`).
-const PATIENTS: &str = "
+pub const PATIENTS: &str = "
     SELECT district, sex, planning.age_band(birth_date), sum(n)::bigint
     FROM (SELECT district, sex, birth_date, count(*) AS n FROM patients
           WHERE deleted_at IS NULL AND merged_into IS NULL GROUP BY 1, 2, 3) AS by_day
