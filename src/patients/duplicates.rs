@@ -45,6 +45,11 @@ const SHOWN: usize = 10;
 /// nearest birth dates are the likeliest matches, and the walk stops after these.
 const NEAR: i64 = 25;
 
+/// What a candidate is compared by. The walks fetch only these: up to 22 walks of
+/// [`NEAR`] rows each in a dense region, so whole rows would be most of a create's cost;
+/// whole rows are read for the few that match.
+const KEYS: &str = "id, given_name, family_name, birth_date, phone, national_id";
+
 /// Live, unmerged patients sharing a key: national ID, phone, a name key with a birth
 /// date within five years (estimated ages are rough), or a birth date within a year (or
 /// with day and month swapped) and the first letters of a name. Each key is its own
@@ -52,8 +57,8 @@ const NEAR: i64 = 25;
 /// birth date, so the rows read do not grow with the region: see [`near`].
 static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
     let mut walks = vec![
-        format!("(SELECT {COLUMNS} FROM patients WHERE national_id = $1 AND {LIVE} LIMIT {NEAR})"),
-        format!("(SELECT {COLUMNS} FROM patients WHERE phone = $2 AND {LIVE} LIMIT {NEAR})"),
+        format!("(SELECT {KEYS} FROM patients WHERE national_id = $1 AND {LIVE} LIMIT {NEAR})"),
+        format!("(SELECT {KEYS} FROM patients WHERE phone = $2 AND {LIVE} LIMIT {NEAR})"),
     ];
     for column in ["family_key", "given_key"] {
         for key in ["$3", "$4"] {
@@ -61,7 +66,7 @@ static CANDIDATES: LazyLock<String> = LazyLock::new(|| {
             let prefix = format!("left({column}, 2) = left({key}, 2)");
             walks.extend(near(&prefix, 366));
             walks.push(format!(
-                "(SELECT {COLUMNS} FROM patients WHERE {prefix} AND birth_date = $6 AND {LIVE} LIMIT {NEAR})"
+                "(SELECT {KEYS} FROM patients WHERE {prefix} AND birth_date = $6 AND {LIVE} LIMIT {NEAR})"
             ));
         }
     }
@@ -79,7 +84,7 @@ const LIVE: &str = "deleted_at IS NULL AND merged_into IS NULL";
 fn near(key: &str, days: u32) -> [String; 2] {
     let walk = |cmp: &str, order: &str, bound: &str| {
         format!(
-            "(SELECT * FROM (SELECT {COLUMNS} FROM patients WHERE {key} AND {LIVE} \
+            "(SELECT * FROM (SELECT {KEYS} FROM patients WHERE {key} AND {LIVE} \
                AND birth_date {cmp} $5::date ORDER BY birth_date {order} LIMIT {NEAR}) w \
                WHERE birth_date {bound})"
         )
@@ -152,27 +157,47 @@ async fn in_region(
         phone: p.phone.as_deref(),
         national_id: p.national_id.as_deref(),
     };
-    let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for row in rows.into_iter().filter(|r| !skip.contains(&r.id)) {
-        if !seen.insert(row.id) {
+    let mut matched = std::collections::HashMap::new();
+    for row in rows.iter().filter(|r| !skip.contains(&r.get(0))) {
+        let id: Uuid = row.get(0);
+        if !seen.insert(id) {
             continue;
         }
         let existing = Person {
-            given_name: &row.given_name,
-            family_name: &row.family_name,
-            birth_date: row.birth_date,
-            phone: row.phone.as_deref(),
-            national_id: row.national_id.as_deref(),
+            given_name: row.get(1),
+            family_name: row.get(2),
+            birth_date: row.get(3),
+            phone: row.get(4),
+            national_id: row.get(5),
         };
         if let Some(m) = duplicates::compare(&new, &existing) {
-            let line = actor
-                .line(&app.authz, shard.name(), "duplicate check")
-                .await;
-            // Shown only once its audit line is written.
-            if app.audit.record(line, Some(row.id), "ok").await.is_err() {
-                continue;
-            }
+            matched.insert(id, m);
+        }
+    }
+    if matched.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = matched.keys().copied().collect();
+    let whole = shard
+        .read(|c| {
+            let ids = ids.clone();
+            Box::pin(async move { whole_rows(c, &ids).await })
+        })
+        .await?;
+    let line = actor
+        .line(&app.authz, shard.name(), "duplicate check")
+        .await;
+    // Shown only once its audit line is written.
+    let written = join_all(
+        whole
+            .iter()
+            .map(|row| app.audit.record(line.clone(), Some(row.id), "ok")),
+    )
+    .await;
+    let mut out = Vec::new();
+    for (row, written) in whole.into_iter().zip(written) {
+        if let (Ok(()), Some(m)) = (written, matched.remove(&row.id)) {
             out.push(Candidate {
                 patient: row.into_api(shard.name(), shard.settings.tz(), true),
                 score: m.score,
@@ -188,10 +213,9 @@ async fn query(
     p: &NewPatient,
     keys: &[String; 2],
     swapped: Option<NaiveDate>,
-) -> Result<Vec<PatientRow>, tokio_postgres::Error> {
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
     let stmt = c.prepared(&CANDIDATES).await?;
-    let rows = c
-        .client()
+    c.client()
         .query(
             &stmt,
             &[
@@ -203,7 +227,16 @@ async fn query(
                 &swapped,
             ],
         )
-        .await?;
+        .await
+}
+
+/// The whole rows of the candidates that matched (still live: a merge may have come
+/// between the two statements).
+async fn whole_rows(c: &impl Conn, ids: &[Uuid]) -> Result<Vec<PatientRow>, tokio_postgres::Error> {
+    static WHOLE: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLUMNS} FROM patients WHERE id = ANY($1) AND {LIVE}"));
+    let stmt = c.prepared(&WHOLE).await?;
+    let rows = c.client().query(&stmt, &[&ids]).await?;
     Ok(rows.iter().map(PatientRow::from_row).collect())
 }
 
