@@ -1,7 +1,8 @@
 //! `X-Hmis-Cursor` on every successful GET under `/api/v1`: the change cursor as of the
 //! read, so that "fetch, then subscribe (or long-poll) from that cursor" has no window in
 //! which a change is lost. Sealed from the hub's in-memory heads, with no database round
-//! trip, so it costs a read nothing but the sealing.
+//! trip, and sealed once per move of the heads ([`Hub::sealed_heads`]), so most reads
+//! get it for the price of comparing a few marks.
 //!
 //! # Why an older head loses nothing
 //!
@@ -33,15 +34,19 @@ pub async fn stamp(
 ) -> Response {
     let read = req.method() == Method::GET && req.uri().path().starts_with("/api/v1/");
     // Before the handler: see the module header.
-    let heads = read.then(|| hub.heads());
+    let token = read.then(|| {
+        hub.sealed_heads(|heads| {
+            let mut cursor = Cursor::new();
+            for (region, mark) in heads {
+                cursor.set(region, *mark);
+            }
+            cursor.seal(&app.cursor_key)
+        })
+    });
     let mut response = next.run(req).await;
-    if let Some(heads) = heads.filter(|_| response.status().is_success()) {
-        let mut cursor = Cursor::new();
-        for (region, mark) in heads {
-            cursor.set(&region, mark);
-        }
+    if let Some(token) = token.filter(|_| response.status().is_success()) {
         // Sealed cursors are URL-safe base64: always a valid header value.
-        if let Ok(value) = HeaderValue::from_str(&cursor.seal(&app.cursor_key)) {
+        if let Ok(value) = HeaderValue::from_str(&token) {
             response.headers_mut().insert(CURSOR.clone(), value);
         }
     }

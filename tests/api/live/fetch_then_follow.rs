@@ -87,3 +87,41 @@ async fn only_successful_gets_carry_the_cursor() {
     assert_eq!(created.status(), 201);
     assert!(!created.headers().contains_key("x-hmis-cursor"));
 }
+
+async fn cursor_of(app: &TestApp, path: &str) -> String {
+    let r = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.headers()["x-hmis-cursor"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn reads_between_two_changes_share_one_cursor_and_a_change_moves_it() {
+    let app = spawn_app().await;
+    let (id, first) = fetched(&app).await;
+    let path = format!("/api/v1/patients/{id}");
+    // The hub may still be reading the create: wait until the cursor settles.
+    let mut settled = first;
+    for _ in 0..50 {
+        let again = cursor_of(&app, &path).await;
+        if again == settled {
+            break;
+        }
+        settled = again;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(cursor_of(&app, &path).await, settled);
+    assert_eq!(cursor_of(&app, "/api/v1/auth/me").await, settled);
+    patch_village(&app, &id, 1, "Ha Thetsane").await;
+    let mut moved = false;
+    for _ in 0..50 {
+        if cursor_of(&app, &path).await != settled {
+            moved = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        moved,
+        "a committed change must move the cursor of later reads"
+    );
+}
