@@ -2,6 +2,7 @@
 //! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
 
 mod connect;
+mod healthz;
 mod query;
 mod rules;
 mod transfers;
@@ -46,6 +47,9 @@ enum Command {
     Migrate,
     /// Rebuild the central database's federated planning views from regions/*.toml.
     Federate,
+    /// Ask a running hmis for /healthz: exit 0 when it answers, 1 otherwise (the
+    /// container image's health check).
+    Healthz(healthz::HealthzArgs),
     /// Run a planner's SQL in every region through a running hmis, and print the rows.
     Query(query::QueryArgs),
     /// Check or explain the routing rules.
@@ -119,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen } => serve(Settings::load(config)?, listen).await,
         Command::Migrate => migrate(&Settings::load(config)?).await,
         Command::Federate => federate(&Settings::load(config)?).await,
+        Command::Healthz(args) => healthz::run(args).await,
         Command::Query(args) => query::run(args).await,
         Command::Rules(cmd) => rules::run(cmd, config),
         Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,

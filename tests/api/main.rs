@@ -17,6 +17,7 @@ mod cli_config;
 mod clinical;
 mod cursors;
 mod db_roles;
+mod deploy;
 mod dev_process;
 mod fuzz;
 mod fanout;
