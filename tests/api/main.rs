@@ -18,6 +18,7 @@ mod clinical;
 mod cursors;
 mod db_roles;
 mod dev_process;
+mod doctor;
 mod fuzz;
 mod fanout;
 mod faults;
