@@ -5,7 +5,7 @@
 
 use crate::config::{DatabaseUrl, Settings};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use std::time::Duration;
 
 /// How long a command waits for a database before it gives up.
@@ -22,26 +22,40 @@ pub struct Unreachable {
     pub database: String,
     pub url: String,
     pub reason: String,
+    /// The SQLSTATE when the server answered and refused (`3D000`: no such database,
+    /// `28P01`: wrong password), for a command that says what to fix.
+    pub code: Option<String>,
 }
 
 /// Connects once to `url` (named `database` in the message, e.g. "the central database").
 pub async fn check(database: &str, url: &DatabaseUrl) -> Result<(), Unreachable> {
-    let fail = |reason: String| Unreachable {
+    let conn = open(database, url).await?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// One connection to `url`, under [`TIMEOUT`], or why not.
+pub async fn open(database: &str, url: &DatabaseUrl) -> Result<PgConnection, Unreachable> {
+    let fail = |reason: String, code: Option<String>| Unreachable {
         database: database.to_owned(),
         url: url.redacted(),
         reason,
+        code,
     };
     let opts: PgConnectOptions = url
         .expose()
         .parse()
-        .map_err(|e: sqlx::Error| fail(format!("not a valid URL: {e}")))?;
+        .map_err(|e: sqlx::Error| fail(format!("not a valid URL: {e}"), None))?;
     match tokio::time::timeout(TIMEOUT, opts.connect()).await {
-        Ok(Ok(conn)) => {
-            let _ = conn.close().await;
-            Ok(())
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => {
+            let code = e.as_database_error().and_then(|d| d.code()).map(Into::into);
+            Err(fail(e.to_string(), code))
         }
-        Ok(Err(e)) => Err(fail(e.to_string())),
-        Err(_) => Err(fail(format!("no answer within {} s", TIMEOUT.as_secs()))),
+        Err(_) => Err(fail(
+            format!("no answer within {} s", TIMEOUT.as_secs()),
+            None,
+        )),
     }
 }
 

@@ -2,6 +2,7 @@
 //! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
 
 mod connect;
+mod doctor;
 mod healthz;
 mod query;
 mod rules;
@@ -61,6 +62,9 @@ enum Command {
     /// List and change the authorization policy.
     #[command(subcommand)]
     Policy(users::PolicyCommand),
+    /// Check the settings, rules and every database; say what to fix (exit 1 on a
+    /// problem, 2 when the settings cannot be loaded).
+    Doctor(doctor::DoctorArgs),
     /// List unfinished patient transfers (exit code 2 when there are some).
     Transfers {
         /// Finish them now (as a running hmis does every few seconds).
@@ -128,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => rules::run(cmd, config),
         Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,
         Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
+        Command::Doctor(args) => doctor::run(config, args).await,
         Command::Transfers { resume } => transfers::run(Settings::load(config)?, resume).await,
     }
 }

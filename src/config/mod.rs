@@ -171,21 +171,42 @@ impl Settings {
         config: Option<&Path>,
         vars: &BTreeMap<String, String>,
     ) -> Result<Settings, ConfigError> {
-        let file = load_file_settings(config, vars)?;
-        let regions = region::load_dir(&file.paths.regions, &file.regions, vars)?;
-        let named = config.unwrap_or(Path::new("hmis.toml"));
-        region::check_overrides(named, &file.regions, &regions)?;
-        let rules = load_rules(&file.paths.rules, &regions)?;
+        let (file, regions, rules) = load_parts_with(config, vars)?;
         Ok(Settings {
             file,
             regions,
-            rules: Arc::new(rules),
+            rules: Arc::new(rules?),
         })
     }
 
     pub fn region(&self, name: &str) -> Option<&RegionSettings> {
         self.regions.iter().find(|r| r.name == name)
     }
+}
+
+/// `hmis.toml` and the regions, with the rules' outcome apart: what [`Settings::load`]
+/// reads, for `hmis doctor`, which checks the databases even when the rules are invalid.
+pub type Parts = (
+    FileSettings,
+    Vec<RegionSettings>,
+    Result<RuleSet, ConfigError>,
+);
+
+/// As [`Settings::load`], but a rule error is returned beside the settings, not instead.
+pub fn load_parts(config: Option<&Path>) -> Result<Parts, ConfigError> {
+    load_parts_with(config, &env::hmis_vars())
+}
+
+fn load_parts_with(
+    config: Option<&Path>,
+    vars: &BTreeMap<String, String>,
+) -> Result<Parts, ConfigError> {
+    let file = load_file_settings(config, vars)?;
+    let regions = region::load_dir(&file.paths.regions, &file.regions, vars)?;
+    let named = config.unwrap_or(Path::new("hmis.toml"));
+    region::check_overrides(named, &file.regions, &regions)?;
+    let rules = load_rules(&file.paths.rules, &regions);
+    Ok((file, regions, rules))
 }
 
 /// `hmis.toml` alone (or `./hmis.toml` when present, else defaults), with `HMIS_`

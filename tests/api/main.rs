@@ -19,6 +19,7 @@ mod cursors;
 mod db_roles;
 mod deploy;
 mod dev_process;
+mod doctor;
 mod fuzz;
 mod fanout;
 mod faults;
