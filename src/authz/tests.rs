@@ -247,3 +247,15 @@ async fn a_panic_while_the_decision_cache_is_held_leaves_later_decisions_working
         .await
     );
 }
+
+#[tokio::test]
+async fn every_reload_of_the_policy_tells_the_holders_of_its_changes() {
+    let a = authz().await;
+    let mut changes = a.changes();
+    assert!(!changes.has_changed().unwrap());
+    a.reload().await.unwrap();
+    assert!(changes.has_changed().unwrap());
+    changes.mark_unchanged();
+    a.reload().await.unwrap();
+    assert!(changes.has_changed().unwrap());
+}

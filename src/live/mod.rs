@@ -9,7 +9,9 @@
 //! - `{"type": "subscribe", "id"?, "topics": [...], "cursor"?}` is acknowledged
 //!   `{"type": "subscribed", "id", "topics"}` (the topics accepted); each refused topic
 //!   gets `{"type": "error", "id", "field": "topics", "topic", "reason"}` first. Topics:
-//!   `patient:<id>`, `region:<name>`, `user:me`. `unsubscribe` likewise.
+//!   `patient:<id>`, `region:<name>`, `user:me`. `unsubscribe` likewise. A topic the
+//!   user may no longer follow once the policy or their grants change is dropped with
+//!   the same error frame (`"id": null`), audited like a refused subscribe.
 //! - events: `{"type": "event", "topic", "cursor", "kind", "data": {"id", "patient_id",
 //!   "op", "region", "at"}}`; a cursor that cannot resume: `{"type": "reset", "reason",
 //!   "cursor"}` (reload, then go on from that fresh cursor).

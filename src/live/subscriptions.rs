@@ -6,6 +6,11 @@
 //! before have already had. So each topic keeps, per region, the mark of the last event
 //! it was sent, and is never sent one at or before it: the topics the new `subscribe`
 //! names get everything after its cursor, the others go on without a repeat.
+//!
+//! A subscription is authorized when made and again whenever the policy or the user's
+//! grants change ([`Subscriptions::recheck`]): a topic no longer allowed is dropped with
+//! an `error` frame naming it (audited like a refused subscribe), not followed until the
+//! socket reconnects.
 
 use super::feed::{Feed, Step};
 use super::hub::Hub;
@@ -13,7 +18,7 @@ use super::topics::{self, Topic};
 use super::ws::Outbox;
 use crate::app::AppState;
 use crate::changes::{Mark, Reset};
-use crate::http::Actor;
+use crate::http::{Actor, ApiError};
 use parking_lot::RwLock;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -133,6 +138,40 @@ impl Subscriptions {
             .write()
             .retain(|f| !raw.contains(&f.topic.name()));
         outbox.push(&json!({"type": "unsubscribed", "id": id, "topics": raw}));
+    }
+}
+
+impl Subscriptions {
+    /// Authorizes every followed topic again (the policy changed): each refused one is
+    /// dropped first, then reported. A check that fails for another reason (a region
+    /// down) keeps the topic: the next change of policy checks it again.
+    pub async fn recheck(&mut self, ctx: Ctx<'_>) {
+        let followed: Vec<String> = {
+            let topics = self.topics.read();
+            let others = topics.iter().filter(|f| f.topic != Topic::Me);
+            others.map(|f| f.topic.name()).collect()
+        };
+        let mut refused = Vec::new();
+        for name in followed {
+            match topics::resolve(ctx.app, ctx.actor, &name).await {
+                Err(e @ (ApiError::Forbidden(_) | ApiError::ForbiddenField { .. })) => {
+                    refused.push((name, topics::reason(e)))
+                }
+                Err(e @ ApiError::NotFound(_)) => refused.push((name, topics::reason(e))),
+                _ => {}
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        self.topics
+            .write()
+            .retain(|f| !refused.iter().any(|(name, _)| *name == f.topic.name()));
+        for (name, reason) in refused {
+            ctx.outbox.push(&json!({
+                "type": "error", "id": null, "field": "topics", "topic": name, "reason": reason,
+            }));
+        }
     }
 }
 

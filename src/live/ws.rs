@@ -2,8 +2,9 @@
 //! cookie-authenticated upgrade checked, since browsers send cookies cross-site and a
 //! WebSocket is not subject to CORS), then a send task and a receive task (axum's chat
 //! example) joined by a bounded queue. The send task owns the socket's writing half:
-//! queued frames, pings, and the close frame; the receive task answers frames and
-//! re-checks the session on each frame and every `[live] session_check_seconds`.
+//! queued frames, pings, and the close frame; the receive task answers frames,
+//! re-checks the session on each frame and every `[live] session_check_seconds`, and
+//! re-authorizes the subscriptions whenever the policy or a user's grants change.
 
 use super::Api;
 use super::frames::{self, Incoming, Origin};
@@ -236,6 +237,13 @@ async fn receive(mut stream: Stream, peer: Peer, outbox: Outbox, missed: Arc<Ato
         origin,
     } = peer;
     let mut subscriptions = Subscriptions::default();
+    let ctx = || Ctx {
+        app: &app,
+        hub: &hub,
+        actor: &actor,
+        outbox: &outbox,
+    };
+    let mut policy = app.authz.changes();
     let every = app.settings.file.live.session_check();
     let mut check = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -257,6 +265,7 @@ async fn receive(mut stream: Stream, peer: Peer, outbox: Outbox, missed: Arc<Ato
                 if !alive(&app, &origin.token).await { return outbox.close(SESSION_ENDED) }
                 continue
             }
+            Ok(()) = policy.changed() => { subscriptions.recheck(ctx()).await; continue }
         };
         if !alive(&app, &origin.token).await {
             return outbox.close(SESSION_ENDED);
@@ -275,13 +284,7 @@ async fn receive(mut stream: Stream, peer: Peer, outbox: Outbox, missed: Arc<Ato
                 });
             }
             Ok(Incoming::Subscribe { id, topics, cursor }) => {
-                let ctx = Ctx {
-                    app: &app,
-                    hub: &hub,
-                    actor: &actor,
-                    outbox: &outbox,
-                };
-                subscriptions.subscribe(ctx, id, topics, cursor).await;
+                subscriptions.subscribe(ctx(), id, topics, cursor).await;
             }
             Ok(Incoming::Unsubscribe { id, topics }) => {
                 subscriptions.unsubscribe(&outbox, id, topics)

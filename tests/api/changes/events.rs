@@ -135,3 +135,56 @@ async fn an_observations_insert_amendment_and_delete_each_append_one_event_of_it
         ]
     );
 }
+
+#[tokio::test]
+async fn an_alerts_insert_and_acknowledgement_each_append_one_event_with_its_region_and_no_name() {
+    let app = spawn_app().await;
+    let shards = shards(&app.settings);
+    let quthing = shards.get("quthing").unwrap();
+    let p = new_patient(&app, "Quthing").await;
+    let patient: Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let mark = changes::head(quthing).await.unwrap();
+
+    // An oxygen saturation of 85 % is critical: the set raises an alert.
+    let body = json!({"vitals": [{"code": "2708-6", "value": 85, "unit": "%"}]});
+    let (status, set) = record(&app, &app.client, &patient.to_string(), &body).await;
+    assert_eq!(status, 201, "{set}");
+    let alert: Uuid = set["alerts"][0]["id"].as_str().unwrap().parse().unwrap();
+    let (events, after_insert) =
+        read_until(quthing, mark, |e| !of_entity(e, alert).is_empty()).await;
+    let raised = events.iter().find(|e| e.entity_id == alert).unwrap();
+    assert_eq!(raised.region, "quthing");
+
+    let clinician = app.user("c.qut", "clinician", "quthing").await;
+    let ack = clinician
+        .post(app.url(&format!(
+            "/api/v1/patients/{patient}/alerts/{alert}/acknowledge"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), 200, "{}", ack.text().await.unwrap());
+    let (later, _) = read_until(quthing, after_insert, |e| !of_entity(e, alert).is_empty()).await;
+
+    let alert_event = |op| ("alert".to_owned(), op, Some(patient));
+    assert_eq!(of_entity(&events, alert), [alert_event(Op::Insert)]);
+    assert_eq!(of_entity(&later, alert), [alert_event(Op::Update)]);
+    assert!(later.iter().all(|e| e.region == "quthing"));
+    let db = app.shard("quthing").await;
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT to_jsonb(c)::text FROM change_log c WHERE entity_id = $1")
+            .bind(alert)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for name in [
+        &p["given_name"],
+        &p["family_name"],
+        &p["hrn"],
+        &json!("c.qut"),
+    ] {
+        let name = name.as_str().unwrap();
+        assert!(rows.iter().all(|r| !r.contains(name)), "{name} in {rows:?}");
+    }
+}

@@ -7,6 +7,7 @@ mod longpoll;
 mod me;
 mod order;
 mod requests;
+mod resets;
 mod resubscribe;
 mod robustness;
 mod sessions;

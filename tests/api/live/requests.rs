@@ -4,16 +4,19 @@
 //! the field.
 
 use super::{ask, connect, next_frame, send};
+use crate::clinical::{of, record};
 use crate::helpers::{PASSWORD, patient, spawn_app};
 use serde_json::{Value, json};
 
 /// Every GET path under `/api/v1`, with its path parameters and required query parameters
-/// filled in: the patient `id` given, a username, a vital sign's code, and made-up values
-/// for the rest (both ways answer the same 4xx then). The long-poll is left out: it holds
-/// its answer for up to `long_poll_seconds`, and the socket has subscriptions instead.
-fn every_get_path(spec: &Value, id: &str) -> Vec<String> {
+/// filled in: the patient `id` and `observation_id` given (records that exist, so their
+/// success answers are compared), a username, a vital sign's code, and made-up values for
+/// the rest (both ways answer the same 4xx then). The long-poll is left out: it holds its
+/// answer for up to `long_poll_seconds`, and the socket has subscriptions instead.
+fn every_get_path(spec: &Value, id: &str, observation: &str) -> Vec<String> {
     let value = |name: &str| match name {
         "id" => id.to_owned(),
+        "observation_id" => observation.to_owned(),
         "username" => "admin".to_owned(),
         "code" => "8480-6".to_owned(),
         "group_by" => "region".to_owned(),
@@ -55,14 +58,25 @@ async fn every_get_route_answers_over_the_socket_as_over_http() {
     let app = spawn_app().await;
     let p = app.create_patient(&patient("Maseru")).await;
     let id = p["id"].as_str().unwrap();
+    let vitals = json!({"vitals": [{"code": "8310-5", "value": 36.8, "unit": "Cel"}]});
+    let (status, set) = record(&app, &app.client, id, &vitals).await;
+    assert_eq!(status, 201, "{set}");
+    let observation = of(&set, "8310-5")["id"].as_str().unwrap().to_owned();
     let spec: Value = app.get_json("/api/v1/openapi.json").await.1;
-    let paths = every_get_path(&spec, id);
+    let paths = every_get_path(&spec, id, &observation);
     assert!(paths.len() >= 8, "too few routes found: {paths:?}");
+    let one = format!("/api/v1/patients/{id}/observations/{observation}");
+    assert!(paths.contains(&one), "{paths:?}");
     let mut ws = connect(&app, &app.login("admin", PASSWORD).await).await;
     for (n, path) in paths.iter().enumerate() {
         let answer = ask(&mut ws, json!({"id": n, "method": "GET", "path": path})).await;
         let (status, body) = app.get_json(path).await;
         assert_eq!(answer["status"], status, "{path}: {answer}");
+        if *path == one {
+            // The recorded observation itself, not a 404 both ways.
+            assert_eq!(status, 200, "{path}: {body}");
+            assert_eq!(body["id"], observation.as_str(), "{body}");
+        }
         assert_eq!(steady(answer["body"].clone()), steady(body), "{path}");
         if status >= 400 {
             assert_eq!(

@@ -1,6 +1,7 @@
 //! Subscriptions: events of a topic arrive whoever wrote the change (hmis or SQL), a
 //! reconnecting client resumes from its cursor with exactly what it missed, a refused
-//! topic is an error frame naming it, and a cursor hmis did not seal gets `reset`.
+//! topic is an error frame naming it (also one dropped when the user loses the grant), and
+//! a cursor hmis did not seal gets `reset`.
 
 use super::{Ws, connect, next_frame, patch_village, send};
 use crate::helpers::{PASSWORD, patient, spawn_app};
@@ -162,4 +163,68 @@ async fn a_tampered_cursor_gets_a_reset() {
     assert_eq!(frames.len(), 1, "{frames:?}");
     assert_eq!(frames[0]["type"], "reset");
     assert_eq!(frames[0]["reason"], "tampered");
+}
+
+#[tokio::test]
+async fn a_nurse_whose_grant_is_removed_is_dropped_from_her_region_with_an_error_frame_and_audited()
+{
+    let app = spawn_app().await;
+    app.user("palesa", "nurse", "quthing").await;
+    let mut ws = connect(&app, &app.login("palesa", PASSWORD).await).await;
+    assert!(
+        subscribe(&mut ws, &["region:quthing"], None)
+            .await
+            .is_empty()
+    );
+    let id = app.create_patient(&patient("Quthing")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(next_event(&mut ws).await["data"]["id"], id.as_str());
+
+    let revoked = app
+        .client
+        .delete(app.url("/api/v1/admin/users/palesa/grants"))
+        .json(&json!({"role": "nurse", "region": "quthing"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let dropped = loop {
+        let frame = next_frame(&mut ws).await;
+        if frame["type"] == "error" {
+            break frame;
+        }
+    };
+    assert_eq!(dropped["topic"], "region:quthing", "{dropped}");
+    assert_eq!(dropped["field"], "topics", "{dropped}");
+    assert!(
+        dropped["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("quthing"))
+    );
+
+    // No further event of the region reaches her.
+    patch_village(&app, &id, 1, "Ha Sekake").await;
+    let quiet = tokio::time::timeout(std::time::Duration::from_secs(3), next_event(&mut ws)).await;
+    assert!(
+        quiet.is_err(),
+        "an event after the grant was removed: {quiet:?}"
+    );
+    // The refusal is audited in Quthing, as a refused subscribe is.
+    let db = app.shard("quthing").await;
+    let mut denials = 0_i64;
+    for _ in 0..100 {
+        denials = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_log WHERE actor = 'palesa' AND outcome = 'denied'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap_or(0);
+        if denials >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(denials >= 1, "the dropped subscription is not audited");
 }
