@@ -24,6 +24,7 @@ mod faults;
 mod guard;
 mod headers;
 mod live;
+mod metrics;
 mod notifications;
 mod openapi_contract;
 mod placement;
