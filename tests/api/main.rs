@@ -24,6 +24,7 @@ mod faults;
 mod guard;
 mod headers;
 mod live;
+mod logs;
 mod metrics;
 mod notifications;
 mod openapi_contract;
