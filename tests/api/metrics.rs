@@ -116,6 +116,17 @@ async fn a_scrape_names_every_region_counts_requests_by_route_template_and_shows
         sample(&text, "hmis_audit_batch_lines_count", &audited).unwrap() >= 1.0,
         "{text}"
     );
+    // The real-time hub reads the create's change event soon after it commits.
+    let maseru = [("region", "maseru")];
+    let mut lag = sample(&text, "hmis_change_log_lag_seconds", &maseru);
+    for _ in 0..50 {
+        if lag.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        lag = sample(&scrape(&app).await, "hmis_change_log_lag_seconds", &maseru);
+    }
+    assert!(lag.is_some_and(|s| (0.0..60.0).contains(&s)), "{lag:?}");
     let errors = [("region", "quthing"), ("kind", "unavailable")];
     assert!(
         sample(&text, "hmis_region_errors_total", &errors).unwrap() >= 1.0,
