@@ -72,6 +72,10 @@ async fn scrape(State(app): State<AppState>, headers: HeaderMap) -> Result<Respo
         return Err(ApiError::Unauthenticated);
     }
     let timeout = Duration::from_millis(app.settings.file.server.shard_timeout_ms);
+    // One scrape at a time: the region gauges are the process's, and each scrape must
+    // render those it just set (two scrapers, or the tests' many `App`s, would mix them).
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     app.shards.record_gauges(timeout).await;
     let body = crate::telemetry::handle().render();
     let kind = "text/plain; version=0.0.4; charset=utf-8";

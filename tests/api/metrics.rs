@@ -103,7 +103,11 @@ async fn a_scrape_names_every_region_counts_requests_by_route_template_and_shows
         ("status", "201"),
     ];
     assert!(sample(&text, "hmis_http_requests_total", &created).unwrap() >= 1.0);
-    let timed = [("route", "/api/v1/patients/{id}"), ("le", "+Inf")];
+    let timed = [
+        ("route", "/api/v1/patients/{id}"),
+        ("method", "GET"),
+        ("le", "+Inf"),
+    ];
     assert!(sample(&text, "hmis_http_request_duration_seconds_bucket", &timed).unwrap() >= 2.0);
     assert!(!text.contains(id), "a patient ID became a label:\n{text}");
     let down = [("region", "quthing"), ("reason", "down")];
