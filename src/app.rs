@@ -38,6 +38,8 @@ pub struct App {
 
 impl App {
     pub async fn new(settings: Settings) -> anyhow::Result<App> {
+        // Before anything records: the process's one recorder.
+        crate::telemetry::handle();
         let shards = Shards::new(&settings)?;
         let districts = settings
             .regions

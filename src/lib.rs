@@ -41,6 +41,7 @@
 //! - [`app`]: `App`, built from the infrastructure; hands each part only what it uses.
 //!
 //! **Infrastructure** (takes handles, never the `App`)
+//! - [`telemetry`]: the process's Prometheus recorder and the names of every metric.
 //! - [`notices`]: users' notifications: stored centrally, generated once from the
 //!   regions' change logs whatever the number of processes, pushed in-process.
 //! - [`transfer`]: the engine moving a patient between regions, journaled and restartable.
@@ -74,6 +75,7 @@ pub mod routing;
 pub mod clinical;
 pub mod config;
 
+pub mod telemetry;
 pub mod dbroles;
 pub mod pgcluster;
 pub mod shards;
@@ -142,6 +144,10 @@ pub async fn launch(
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
+    let metrics = match server::metrics_router(app.clone()) {
+        Some(router) => Some(serve_metrics(&app.settings.file.metrics.listen, router).await?),
+        None => None,
+    };
     let router = server::router(app.clone(), hub.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Streamed answers (planners' queries) go out in several small writes; without
@@ -156,6 +162,9 @@ pub async fn launch(
     // its clusters next, would log a clean shutdown as "lost the central database".
     listener_task.abort();
     resumer.abort();
+    if let Some(task) = metrics {
+        task.abort();
+    }
     // Their LISTEN connections and reads, likewise.
     hub.stop();
     drop(wake);
@@ -168,4 +177,18 @@ pub async fn launch(
     app.central.close().await;
     background.close().await;
     Ok(served?)
+}
+
+/// `[metrics] listen`: the scrape on an address of its own, until `launch` ends.
+async fn serve_metrics(
+    addr: &str,
+    router: axum::Router,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("metrics.listen {addr}: {e}"))?;
+    tracing::info!(%addr, "serving /metrics");
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    }))
 }

@@ -65,6 +65,9 @@ pub async fn login(
         .unwrap_or("-");
     let user_id =
         check_credentials(&app, &input.username, input.password, &address, request_id).await?;
+    // Who logged in, on the request's log lines (a refused name is not: it may be a
+    // password typed in the wrong field).
+    tracing::Span::current().record("user", input.username.as_str());
     let db = ApiError::central;
     let agent = headers
         .get(header::USER_AGENT)

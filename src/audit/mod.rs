@@ -24,7 +24,12 @@ impl Trail {
     pub fn new(shards: &Shards) -> Trail {
         let writers = shards
             .iter()
-            .map(|s| (s.name().to_owned(), AuditWriter::spawn(s.own_readers(1))))
+            .map(|s| {
+                (
+                    s.name().to_owned(),
+                    AuditWriter::spawn(s.name().to_owned(), s.own_readers(1)),
+                )
+            })
             .collect();
         Trail { writers }
     }

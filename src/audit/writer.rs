@@ -29,9 +29,9 @@ pub struct AuditWriter {
 
 impl AuditWriter {
     /// Starts the writer task of a region, writing on its shared connections.
-    pub fn spawn(readers: Arc<Readers>) -> AuditWriter {
+    pub fn spawn(region: String, readers: Arc<Readers>) -> AuditWriter {
         let (queue, rx) = mpsc::channel(16 * MAX_BATCH);
-        tokio::spawn(run(rx, readers));
+        tokio::spawn(run(rx, region, readers));
         AuditWriter { queue }
     }
 
@@ -58,10 +58,20 @@ impl AuditWriter {
     }
 }
 
-async fn run(mut rx: mpsc::Receiver<Pending>, readers: Arc<Readers>) {
+async fn run(mut rx: mpsc::Receiver<Pending>, region: String, readers: Arc<Readers>) {
+    use crate::telemetry::{AUDIT_BATCH_LINES, AUDIT_BATCH_SECONDS, AUDIT_FAILURES};
+    let lines = metrics::histogram!(AUDIT_BATCH_LINES, "region" => region.clone());
+    let seconds = metrics::histogram!(AUDIT_BATCH_SECONDS, "region" => region.clone());
+    let failures = metrics::counter!(AUDIT_FAILURES, "region" => region);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let start = std::time::Instant::now();
         let result = write(&readers, &batch).await;
+        lines.record(batch.len() as f64);
+        seconds.record(start.elapsed());
+        if result.is_err() {
+            failures.increment(1);
+        }
         for pending in batch.drain(..) {
             let _ = pending.done.send(result.clone());
         }

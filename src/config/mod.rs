@@ -9,6 +9,7 @@ mod auth;
 mod changes;
 mod env;
 mod live;
+mod metrics;
 mod region;
 mod secret;
 mod source;
@@ -16,6 +17,7 @@ mod source;
 pub use auth::AuthSettings;
 pub use changes::ChangesSettings;
 pub use live::LiveSettings;
+pub use metrics::MetricsSettings;
 pub use region::{RegionOverride, RegionSettings};
 pub use secret::{DatabaseUrl, Secret};
 pub use source::{Chosen, DEV_DIR, choose, dev_file};
@@ -44,6 +46,7 @@ pub struct FileSettings {
     pub auth: AuthSettings,
     pub changes: ChangesSettings,
     pub live: LiveSettings,
+    pub metrics: MetricsSettings,
     /// `[regions.<name>]`: settings of a region that win over its `regions/<name>.toml`
     /// (the file `hmis dev` writes points every region at its local cluster this way).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -230,6 +233,7 @@ fn load_file_settings(
     };
     let settings = with_env(path, settings, "HMIS", vars)?;
     check_counts(path, &settings)?;
+    settings.metrics.check(path)?;
     Ok(settings)
 }
 

@@ -190,3 +190,30 @@ fn counts_in_hmis_toml_that_would_abort_startup_are_refused_naming_the_key() {
         40
     );
 }
+
+#[test]
+fn metrics_are_off_by_default_and_a_short_token_or_a_bad_address_is_refused_naming_the_key() {
+    let path = write("metrics-empty.toml", "");
+    let s = load_file_settings(Some(&path), &BTreeMap::new()).unwrap();
+    assert_eq!((s.metrics.token(), s.metrics.listen()), (None, None));
+    for (text, key) in [
+        ("[metrics]\ntoken = \"short\"\n", "metrics.token"),
+        ("[metrics]\nlisten = \"localhost\"\n", "metrics.listen"),
+    ] {
+        let path = write("metrics.toml", text);
+        let e = load_file_settings(Some(&path), &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key) && e.contains("metrics.toml"), "{e}");
+    }
+    let vars = BTreeMap::from([("HMIS_METRICS_TOKEN".into(), "0123456789abcdefXYZ".into())]);
+    let path = write(
+        "metrics-ok.toml",
+        "[metrics]\nlisten = \"127.0.0.1:9464\"\n",
+    );
+    let s = load_file_settings(Some(&path), &vars).unwrap();
+    assert_eq!(s.metrics.token(), Some("0123456789abcdefXYZ"));
+    assert_eq!(s.metrics.listen().unwrap().port(), 9464);
+    // Printed settings never show it.
+    assert!(!format!("{s:?}").contains("0123456789abcdef"));
+}

@@ -97,12 +97,19 @@ where
             }
             Err((reason, detail)) => {
                 tracing::warn!(region = shard.name(), %reason, %detail, "a region did not answer a fan-out");
+                let region = shard.name().to_owned();
+                metrics::counter!(crate::telemetry::FANOUT_FAILED,
+                    "region" => region, "reason" => reason.as_str())
+                .increment(1);
                 coverage.regions_failed.push(Failed {
                     region: shard.name().to_owned(),
                     reason,
                 })
             }
         }
+    }
+    if !coverage.regions_failed.is_empty() {
+        metrics::counter!(crate::telemetry::FANOUT_PARTIAL).increment(1);
     }
     if consistency == Consistency::Strict && !coverage.regions_failed.is_empty() {
         let names: Vec<String> = coverage

@@ -143,6 +143,7 @@ async fn read_on(
     loop {
         match changes::read(shard, &from, BATCH).await {
             Ok(Read::Batch(batch)) => {
+                record_lag(shard.name(), batch.events.first());
                 let full = batch.events.len() as u32 >= BATCH;
                 for event in batch.events {
                     let mark = Mark {
@@ -167,4 +168,13 @@ async fn read_on(
             }
         }
     }
+}
+
+/// The age of the oldest event not read before this read (0 when there was none): how
+/// far behind the region's subscribers are.
+fn record_lag(region: &str, oldest: Option<&Event>) {
+    let lag = oldest.map_or(0.0, |e| {
+        (chrono::Utc::now() - e.at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    metrics::gauge!(crate::telemetry::CHANGE_LAG, "region" => region.to_owned()).set(lag);
 }

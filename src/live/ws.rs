@@ -137,6 +137,7 @@ struct Peer {
 }
 
 async fn run(socket: WebSocket, peer: Peer) {
+    let _open = crate::telemetry::InFlight::start(crate::telemetry::WEBSOCKETS);
     let app = peer.app.clone();
     let live = app.settings.file.live.clone();
     let (sink, stream) = socket.split();

@@ -6,6 +6,7 @@
 mod explain;
 mod headers;
 mod health;
+mod metrics;
 
 use crate::app::AppState;
 use crate::http::{ApiError, BodyLimit, REQUEST_ID, openapi};
@@ -37,11 +38,11 @@ pub fn router(app: AppState, hub: crate::live::Hub) -> Router {
     let api = api.route_layer(axum::middleware::from_fn(
         crate::http::plain_path_and_headers,
     ));
-    let routes = api
-        .route(
-            "/api/v1/openapi.json",
-            axum::routing::get(move |_: crate::http::Subject| openapi::serve(spec.clone())),
-        )
+    let routes = api.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move |_: crate::http::Subject| openapi::serve(spec.clone())),
+    );
+    let routes = metrics::mount(routes, &app)
         .merge(crate::ui::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .with_state(app.clone())
@@ -77,6 +78,14 @@ fn layered(routes: Router, limit: usize, hsts: bool) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        // Outermost, so that its time is the whole request's.
+        .layer(axum::middleware::from_fn(metrics::track))
+}
+
+/// The router of `[metrics] listen`, when set: `GET /metrics` alone.
+pub fn metrics_router(app: AppState) -> Option<Router> {
+    app.settings.file.metrics.listen()?;
+    Some(metrics::router(app))
 }
 
 /// One span per request; handlers fill in `region` and `rule` once routing has decided.

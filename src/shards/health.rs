@@ -47,6 +47,24 @@ impl Shards {
         });
         futures_util::future::join_all(pings).await
     }
+
+    /// Sets the gauges a scrape reports for every region: its exclusive pool's
+    /// connections (open, in use, waiting for one) and whether it answers now.
+    pub async fn record_gauges(&self, timeout: Duration) {
+        use crate::telemetry::{POOL_IN_USE, POOL_SIZE, POOL_WAITING, REGION_UP};
+        for shard in self.iter() {
+            let s = shard.pool.status();
+            let region = shard.name().to_owned();
+            metrics::gauge!(POOL_SIZE, "region" => region.clone()).set(s.size as f64);
+            let in_use = s.size.saturating_sub(s.available);
+            metrics::gauge!(POOL_IN_USE, "region" => region.clone()).set(in_use as f64);
+            metrics::gauge!(POOL_WAITING, "region" => region).set(s.waiting as f64);
+        }
+        for status in self.ping_all(timeout).await {
+            let up = if status.status == "up" { 1.0 } else { 0.0 };
+            metrics::gauge!(REGION_UP, "region" => status.name).set(up);
+        }
+    }
 }
 
 /// Builds a status line from the outcome of a ping: `Err(Some(detail))` when the

@@ -178,13 +178,13 @@ impl Shard {
     }
 
     async fn reader(&self, readers: &Readers) -> Result<std::sync::Arc<Reader>, ShardError> {
-        readers
-            .get()
-            .await
-            .map_err(|reason| ShardError::Unavailable {
+        readers.get().await.map_err(|reason| {
+            self.count_error("unavailable");
+            ShardError::Unavailable {
                 region: self.settings.name.clone(),
                 reason,
-            })
+            }
+        })
     }
 
     /// Classifies a database error. A lost connection means the region is down or has
@@ -194,12 +194,20 @@ impl Shard {
         let region = self.settings.name.clone();
         if is_connection_error(&source) {
             self.evict_idle();
+            self.count_error("unavailable");
             return ShardError::Unavailable {
                 region,
                 reason: source.to_string(),
             };
         }
+        self.count_error("query");
         ShardError::Query { region, source }
+    }
+
+    fn count_error(&self, kind: &'static str) {
+        let region = self.settings.name.clone();
+        metrics::counter!(crate::telemetry::REGION_ERRORS, "region" => region, "kind" => kind)
+            .increment(1);
     }
 
     fn evict_idle(&self) {
@@ -210,9 +218,12 @@ impl Shard {
 
     /// A connection from this region's pool, or `Unavailable` within the shard timeout.
     pub async fn conn(&self) -> Result<Object, ShardError> {
-        self.pool.get().await.map_err(|e| ShardError::Unavailable {
-            region: self.settings.name.clone(),
-            reason: e.to_string(),
+        self.pool.get().await.map_err(|e| {
+            self.count_error("unavailable");
+            ShardError::Unavailable {
+                region: self.settings.name.clone(),
+                reason: e.to_string(),
+            }
         })
     }
 }

@@ -69,6 +69,7 @@ pub async fn drive(
     faults: Faults<'_>,
 ) -> Result<(), TransferError> {
     let stop = |p: Point| faults(p).map_err(TransferError::Stopped);
+    let _in_flight = crate::telemetry::InFlight::start(crate::telemetry::TRANSFERS);
     loop {
         match t.state {
             State::Started => {

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "infrastructure",
         &[
+            "telemetry",
             "dbroles",
             "pgcluster",
             "shards",

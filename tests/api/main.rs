@@ -26,6 +26,8 @@ mod faults;
 mod guard;
 mod headers;
 mod live;
+mod logs;
+mod metrics;
 mod notifications;
 mod openapi_contract;
 mod placement;
