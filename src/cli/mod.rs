@@ -2,6 +2,7 @@
 //! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
 
 mod connect;
+mod pgadmin;
 mod query;
 mod rules;
 mod transfers;
@@ -63,6 +64,9 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// pgAdmin's servers.json for regional admins and planners.
+    #[command(subcommand)]
+    Pgadmin(pgadmin::PgadminCommand),
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit code 1.
@@ -124,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Users(cmd) => users::users(cmd, &Settings::load(config)?).await,
         Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
         Command::Transfers { resume } => transfers::run(Settings::load(config)?, resume).await,
+        Command::Pgadmin(cmd) => pgadmin::run(cmd, &Settings::load(config)?),
     }
 }
 

@@ -26,6 +26,7 @@ mod headers;
 mod live;
 mod notifications;
 mod openapi_contract;
+mod pgadmin;
 mod placement;
 mod planner_view;
 mod planning;
