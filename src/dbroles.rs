@@ -15,6 +15,7 @@
 //! table is taken back), but an existing role's password and LOGIN attribute are left alone
 //! unless a password is given, because operators set them with `ALTER ROLE`.
 
+pub mod pgadmin;
 mod planner;
 
 pub use planner::region_planner_role;

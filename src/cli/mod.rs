@@ -4,6 +4,7 @@
 mod connect;
 mod doctor;
 mod healthz;
+mod pgadmin;
 mod query;
 mod rules;
 mod transfers;
@@ -88,6 +89,9 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// pgAdmin's servers.json for regional admins and planners.
+    #[command(subcommand)]
+    Pgadmin(pgadmin::PgadminCommand),
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit code 1.
@@ -151,6 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(cmd) => users::policy(cmd, &Settings::load(config)?).await,
         Command::Doctor(args) => doctor::run(config, args).await,
         Command::Transfers { resume } => transfers::run(Settings::load(config)?, resume).await,
+        Command::Pgadmin(cmd) => pgadmin::run(cmd, &Settings::load(config)?),
     }
 }
 

@@ -30,6 +30,7 @@ mod logs;
 mod metrics;
 mod notifications;
 mod openapi_contract;
+mod pgadmin;
 mod placement;
 mod planner_view;
 mod planning;
