@@ -10,6 +10,7 @@ mod requests;
 mod resubscribe;
 mod robustness;
 mod sessions;
+mod shared_key;
 mod subscriptions;
 
 use crate::helpers::TestApp;
