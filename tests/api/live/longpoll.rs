@@ -217,10 +217,7 @@ async fn a_long_poll_from_a_cursor_with_newer_events_answers_at_once_not_after_i
     let took = started.elapsed();
     assert_eq!(status, 200, "{body}");
     let events = body["events"].as_array().unwrap();
-    assert!(
-        events.iter().any(|e| e["data"]["op"] == "update"),
-        "{body}"
-    );
+    assert!(events.iter().any(|e| e["data"]["op"] == "update"), "{body}");
     assert!(
         took < Duration::from_millis(1000),
         "answered after {took:?}: newer events exist, so it must not wait"
