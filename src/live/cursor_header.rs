@@ -13,7 +13,8 @@
 //! after the head, and a feed from the cursor delivers it. A head older than the data can
 //! only make a change both shown and delivered: a duplicate, never a loss (clients apply
 //! events idempotently). A region the hub has not read yet (just after start) is missing
-//! from the cursor and read from when the cursor is used.
+//! from the cursor and read from when the cursor is used. `GET /api/v1/notifications`
+//! adds the central horizon it took before its page (see `crate::notices::since`).
 
 use super::hub::Hub;
 use crate::app::AppState;
@@ -39,6 +40,13 @@ pub async fn stamp(
         let mut cursor = Cursor::new();
         for (region, mark) in heads {
             cursor.set(&region, mark);
+        }
+        // A read of notifications took the central horizon before its page.
+        if let Some(h) = response
+            .extensions()
+            .get::<crate::notices::since::Horizon>()
+        {
+            cursor.set_notices(h.0);
         }
         // Sealed cursors are URL-safe base64: always a valid header value.
         if let Ok(value) = HeaderValue::from_str(&cursor.seal(&app.cursor_key)) {
