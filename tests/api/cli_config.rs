@@ -164,6 +164,8 @@ async fn a_sigtermed_serve_logs_no_warning_and_its_logs_to_a_pipe_carry_no_colou
     cmd.args(["serve", "--listen", &listen])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("RUST_LOG", "info")
+        // Configured as in production: without it, serve warns at start (the next test).
+        .env("HMIS_SERVER_CURSOR_KEY", "this deployment's cursor key")
         .envs(database_envs(&settings))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -276,6 +278,48 @@ async fn hmis_dev_stopped_with_ctrl_c_stops_its_clusters_without_a_warning_and_l
     assert_plain_and_quiet(&stderr);
     // Left for the next start; meanwhile commands say that hmis dev is not running.
     assert!(data_dir.join("hmis.toml").is_file());
+}
+
+#[tokio::test]
+async fn serve_without_a_cursor_key_warns_at_start_that_cursors_will_not_survive_a_restart() {
+    let settings = databases_with_user("cfg.nokey").await;
+    let listen = format!("127.0.0.1:{}", closed_port());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hmis"));
+    cmd.args(["serve", "--listen", &listen])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "info")
+        .env_remove("HMIS_SERVER_CURSOR_KEY")
+        .envs(database_envs(&settings))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id().to_string();
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("http://{listen}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("server.cursor_key is empty"));
+    let warning = warning.unwrap_or_else(|| panic!("no cursor key warning: {stderr}"));
+    assert!(
+        warning.contains("restart") && warning.contains("across processes"),
+        "{warning}"
+    );
 }
 
 /// Logs written to a pipe carry no colour codes, and a clean shutdown logs no warning.
