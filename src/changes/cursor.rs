@@ -80,6 +80,10 @@ pub struct Cursor {
     v: u8,
     #[serde(rename = "r")]
     regions: BTreeMap<String, Mark>,
+    /// The central horizon the user's notifications were read through (`user:me` on the
+    /// long-poll, `crate::notices::since`); none: from when the cursor is used.
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    notices: Option<u64>,
 }
 
 impl Cursor {
@@ -87,7 +91,17 @@ impl Cursor {
         Cursor {
             v: VERSION,
             regions: BTreeMap::new(),
+            notices: None,
         }
+    }
+
+    /// Where the user's notifications were read through, if the cursor says.
+    pub fn notices(&self) -> Option<u64> {
+        self.notices
+    }
+
+    pub fn set_notices(&mut self, horizon: u64) {
+        self.notices = Some(horizon);
     }
 
     /// The mark of `region`; None means "start from now".

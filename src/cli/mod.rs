@@ -163,9 +163,24 @@ async fn serve(settings: Settings, listen: Option<String>) -> anyhow::Result<Exi
     let addr = listen.unwrap_or_else(|| settings.file.server.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     warn_unreachable(&settings).await;
+    warn_random_cursor_key(&settings);
     tracing::info!(%addr, regions = settings.regions.len(), "serving");
     crate::launch(settings, listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Without `server.cursor_key` each process seals cursors with a random key of its own:
+/// every client's change cursor (and list cursor) is answered with a reset after a
+/// restart or on another process. Fine for one throwaway process; said at start.
+fn warn_random_cursor_key(settings: &Settings) {
+    if settings.file.server.cursor_key.expose().is_empty() {
+        tracing::warn!(
+            "server.cursor_key is empty: cursors are sealed with a random key of this process, \
+             so they will not survive a restart or work across processes (every client's \
+             change cursor gets a reset); set the same long random key on every process, \
+             e.g. HMIS_SERVER_CURSOR_KEY=\"$(openssl rand -base64 32)\""
+        );
+    }
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {

@@ -3,9 +3,15 @@
 //! paths to the region and rule files it used. `hmis users list` in a second terminal
 //! reads it (see [`crate::config::choose`]) instead of needing five `HMIS_` variables.
 //! It is rewritten at every start, since a cluster may move to another port.
+//!
+//! It also keeps the dev deployment's `server.cursor_key` when none is configured: a
+//! random key made at the first start and read back at every later one (and by a second
+//! `hmis serve --dev`), so that restarting `hmis dev` does not turn every open screen's
+//! change cursor into a `reset`. A key the developer configured stays off the disk.
 
-use crate::config::{CentralSettings, DatabaseUrl, PathSettings, RegionOverride, Settings};
-use serde::Serialize;
+use crate::config::{CentralSettings, DatabaseUrl, PathSettings, RegionOverride, Secret, Settings};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,9 +25,12 @@ const HEADER: &str = "\
 ";
 
 /// The generated file's contents: only what `hmis dev` decided, nothing else of the
-/// settings it was started with (keys such as `server.cursor_key` stay off the disk).
+/// settings it was started with (a configured `server.cursor_key` stays off the disk; the
+/// dev key [`keep_cursor_key`] made is written).
 #[derive(Serialize)]
 struct Generated<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<Server<'a>>,
     central: Central<'a>,
     paths: PathSettings,
     regions: BTreeMap<&'a str, RegionOverride>,
@@ -32,10 +41,48 @@ struct Central<'a> {
     url: &'a DatabaseUrl,
 }
 
-/// Writes `<data_dir>/hmis.toml` for `settings`. A failure is logged, not fatal: the dev
-/// server runs without the file, only the other commands will not find it.
-pub fn write(settings: &Settings, data_dir: &Path) {
-    match try_write(settings, data_dir) {
+#[derive(Serialize)]
+struct Server<'a> {
+    cursor_key: &'a Secret,
+}
+
+/// What is read back of an earlier generated file: its dev cursor key, if any.
+#[derive(Deserialize)]
+struct Earlier {
+    #[serde(default)]
+    server: EarlierServer,
+}
+
+#[derive(Deserialize, Default)]
+struct EarlierServer {
+    #[serde(default)]
+    cursor_key: String,
+}
+
+/// When no `server.cursor_key` is configured, sets the dev key: the one the earlier
+/// generated file holds, else a new random one. Answers whether it did (then [`write`]
+/// writes it, so the next start and the other commands use the same key).
+pub fn keep_cursor_key(settings: &mut Settings, data_dir: &Path) -> bool {
+    if !settings.file.server.cursor_key.expose().is_empty() {
+        return false;
+    }
+    let earlier = std::fs::read_to_string(crate::config::dev_file(data_dir))
+        .ok()
+        .and_then(|text| toml::from_str::<Earlier>(&text).ok())
+        .map(|e| e.server.cursor_key)
+        .filter(|key| !key.is_empty());
+    let key = earlier.unwrap_or_else(|| {
+        base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+    });
+    settings.file.server.cursor_key = Secret::new(key);
+    true
+}
+
+/// Writes `<data_dir>/hmis.toml` for `settings` (with its cursor key when `dev_key`). A
+/// failure is logged, not fatal: the dev server runs without the file, only the other
+/// commands will not find it (and the next start makes a new cursor key).
+pub fn write(settings: &Settings, data_dir: &Path, dev_key: bool) {
+    match try_write(settings, data_dir, dev_key) {
         Ok(path) => tracing::info!(
             path = %path.display(),
             "wrote the dev databases' settings: other hmis commands run from here use them"
@@ -47,8 +94,8 @@ pub fn write(settings: &Settings, data_dir: &Path) {
     }
 }
 
-fn try_write(settings: &Settings, data_dir: &Path) -> anyhow::Result<PathBuf> {
-    let text = render(settings)?;
+fn try_write(settings: &Settings, data_dir: &Path, dev_key: bool) -> anyhow::Result<PathBuf> {
+    let text = render(settings, dev_key)?;
     let path = crate::config::dev_file(data_dir);
     // Written whole, then renamed: a command starting meanwhile reads the old file or the
     // new one, never half of one. Readable by its owner only: it carries passwords.
@@ -66,10 +113,13 @@ fn try_write(settings: &Settings, data_dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn render(settings: &Settings) -> anyhow::Result<String> {
+fn render(settings: &Settings, dev_key: bool) -> anyhow::Result<String> {
     let CentralSettings { url, .. } = &settings.file.central;
     let paths = &settings.file.paths;
     let generated = Generated {
+        server: dev_key.then_some(Server {
+            cursor_key: &settings.file.server.cursor_key,
+        }),
         central: Central { url },
         // Absolute, so that `--dev-dir` works from any working directory.
         paths: PathSettings {
@@ -105,7 +155,7 @@ mod tests {
             r.database_url =
                 DatabaseUrl::new(format!("postgresql://hmis:hmis@127.0.0.1:{}/r{i}", 100 + i));
         }
-        let path = try_write(&settings, &dir).unwrap();
+        let path = try_write(&settings, &dir, false).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# Generated by `hmis dev`"), "{text}");
         assert!(text.contains("Local development only"), "{text}");
@@ -122,5 +172,38 @@ mod tests {
         };
         assert_eq!(urls(&loaded), urls(&settings));
         assert!(!urls(&settings).is_empty());
+        assert!(loaded.file.server.cursor_key.expose().is_empty(), "{text}");
+    }
+
+    #[test]
+    fn the_dev_cursor_key_is_made_once_and_kept_across_starts_but_a_configured_one_stays_off_the_disk()
+     {
+        let dir = std::env::temp_dir().join(format!("hmis-devkey-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.toml");
+        std::fs::write(&empty, "").unwrap();
+        let start = || Settings::load_without_env(Some(&empty)).unwrap();
+
+        let mut first = start();
+        assert!(keep_cursor_key(&mut first, &dir));
+        let key = first.file.server.cursor_key.expose().to_owned();
+        assert!(key.len() >= 40, "{key}");
+        let path = try_write(&first, &dir, true).unwrap();
+        let loaded = Settings::load_without_env(Some(&path)).unwrap();
+        assert_eq!(loaded.file.server.cursor_key.expose(), key);
+
+        // A restart: the same key, not a new random one.
+        let mut second = start();
+        assert!(keep_cursor_key(&mut second, &dir));
+        assert_eq!(second.file.server.cursor_key.expose(), key);
+
+        let mut configured = start();
+        configured.file.server.cursor_key = Secret::new("the developer's own key");
+        assert!(!keep_cursor_key(&mut configured, &dir));
+        let path = try_write(&configured, &dir, false).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("the developer's own key"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

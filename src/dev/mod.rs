@@ -57,7 +57,8 @@ pub async fn run(mut settings: Settings, args: DevArgs) -> anyhow::Result<ExitCo
     let mut clusters = DevClusters::default();
     let outcome = async {
         start_clusters(&mut settings, &args, &stop, &mut clusters).await?;
-        config_file::write(&settings, &args.data_dir);
+        let dev_key = config_file::keep_cursor_key(&mut settings, &args.data_dir);
+        config_file::write(&settings, &args.data_dir, dev_key);
         serve(settings, &args, listener, &stop).await
     }
     .await;

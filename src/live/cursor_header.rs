@@ -14,7 +14,8 @@
 //! after the head, and a feed from the cursor delivers it. A head older than the data can
 //! only make a change both shown and delivered: a duplicate, never a loss (clients apply
 //! events idempotently). A region the hub has not read yet (just after start) is missing
-//! from the cursor and read from when the cursor is used.
+//! from the cursor and read from when the cursor is used. `GET /api/v1/notifications`
+//! adds the central horizon it took before its page (see `crate::notices::since`).
 
 use super::hub::Hub;
 use crate::app::AppState;
@@ -33,8 +34,12 @@ pub async fn stamp(
     next: Next,
 ) -> Response {
     let read = req.method() == Method::GET && req.uri().path().starts_with("/api/v1/");
-    // Before the handler: see the module header.
-    let token = read.then(|| {
+    // Before the handler: see the module header. A read of notifications also puts the
+    // central horizon its page was read at into the cursor, so it is sealed afresh from
+    // the heads taken here; every other read shares the heads' sealed token.
+    let notices = read && req.uri().path().starts_with("/api/v1/notifications");
+    let heads = notices.then(|| hub.heads());
+    let token = (read && !notices).then(|| {
         hub.sealed_heads(|heads| {
             let mut cursor = Cursor::new();
             for (region, mark) in heads {
@@ -44,7 +49,26 @@ pub async fn stamp(
         })
     });
     let mut response = next.run(req).await;
-    if let Some(token) = token.filter(|_| response.status().is_success()) {
+    if !response.status().is_success() {
+        return response;
+    }
+    let token = match heads {
+        Some(heads) => {
+            let mut cursor = Cursor::new();
+            for (region, mark) in heads {
+                cursor.set(&region, mark);
+            }
+            if let Some(h) = response
+                .extensions()
+                .get::<crate::notices::since::Horizon>()
+            {
+                cursor.set_notices(h.0);
+            }
+            Some(cursor.seal(&app.cursor_key).into())
+        }
+        None => token,
+    };
+    if let Some(token) = token {
         // Sealed cursors are URL-safe base64: always a valid header value.
         if let Ok(value) = HeaderValue::from_str(&token) {
             response.headers_mut().insert(CURSOR.clone(), value);

@@ -78,6 +78,15 @@ impl Feed {
         }
     }
 
+    /// Where the cursor says the user's notifications were read through (`user:me`).
+    pub fn notices(&self) -> Option<u64> {
+        self.cursor.notices()
+    }
+
+    pub fn set_notices(&mut self, horizon: u64) {
+        self.cursor.set_notices(horizon);
+    }
+
     /// The cursor after everything delivered so far, sealed for the client.
     pub fn cursor(&self, app: &App) -> String {
         self.cursor.seal(&app.cursor_key)

@@ -9,9 +9,16 @@
 //! arrives, else after `[live] long_poll_seconds` with none. A cursor that cannot resume
 //! is answered 200 `{"reset", "cursor"}`, as the socket's reset frame: the client handles
 //! both alike (reload, then go on from the fresh cursor).
+//!
+//! `user:me` is read by position from the central database ([`super::me_poll`]), its
+//! position carried in the same cursor: its events (`notification`, `notifications_read`,
+//! as on the socket) carry no `cursor` of their own; the answer's goes on from them. A
+//! `{"type": "reset", "topic": "user:me", "reason": "lagged"}` among the events (too many
+//! at once) asks for a re-read of `GET /api/v1/notifications`.
 
 use super::feed::{Feed, Step};
 use super::hub::Hub;
+use super::me_poll::MePoll;
 use super::subscriptions::event_frame;
 use super::topics::{self, Topic};
 use crate::app::{App, AppState};
@@ -77,12 +84,42 @@ pub async fn events(
     };
     let mut out = Vec::new();
     let wait = app.settings.file.live.long_poll();
-    // Cancelling `collect` at the deadline is safe: the feed's cursor moves only with an
-    // event handed out, and each one handed out is in `out` before the next await.
-    let outcome = tokio::time::timeout(wait, collect(&mut feed, &app, &topics, &mut out)).await;
+    let mut me = topics.contains(&Topic::Me).then(|| {
+        let user = actor.subject.session.user_id;
+        MePoll::new(&app.notices, user, actor.name(), feed.notices())
+    });
+    let mut mine = match &mut me {
+        Some(me) => me.read(&app.central).await,
+        None => Vec::new(),
+    };
+    // Cancelling `collect` at the deadline (or when `user:me` has news) is safe: the
+    // feed's cursor moves only with an event handed out, and each one handed out is in
+    // `out` before the next await; `MePoll` moves its position only with frames returned.
+    let outcome = if mine.is_empty() {
+        let changes = collect(&mut feed, &app, &topics, &mut out);
+        let notices = async {
+            match &mut me {
+                Some(me) => mine = me.next(&app.central).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::time::timeout(wait, async {
+            tokio::select! {
+                r = changes => r,
+                () = notices => Ok(()),
+            }
+        })
+        .await
+    } else {
+        Ok(Ok(()))
+    };
+    if let Some(position) = me.as_ref().and_then(MePoll::position) {
+        feed.set_notices(position);
+    }
     if let Ok(Err(reset)) = outcome {
         return Ok(reset_answer(reset, &feed, &app));
     }
+    out.extend(mine);
     Ok(Json(EventsAnswer {
         events: Some(out),
         reset: None,

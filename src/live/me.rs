@@ -1,8 +1,13 @@
 //! `user:me`: the user's own notifications, pushed as they are created or read on any
 //! device (so every open screen's badge agrees). They come from the central database
 //! through [`crate::notices`]' in-process broadcast, not from a shard's change log, so
-//! they carry no change cursor: a client that reconnects re-reads
-//! `GET /api/v1/notifications`, which is also what a `reset` with reason `lagged` asks.
+//! they carry no change cursor: a client that reconnects subscribes to `user:me` FIRST and
+//! then re-reads `GET /api/v1/notifications`, which is also what a `reset` with reason
+//! `lagged` asks. In that order nothing is lost: a notification pushed before the
+//! subscription had committed before its push was published (the push is read back from
+//! the database), so before the re-read; one pushed after it arrives on the socket (and
+//! may also be in the list: apply by ID). The long-poll, with no socket to push to, reads
+//! by position instead ([`super::me_poll`]).
 
 use super::ws::Outbox;
 use crate::notices::{Notices, Pushed};
@@ -30,7 +35,7 @@ pub fn follow(notices: &Notices, username: String, outbox: Outbox) -> JoinHandle
 
 /// `{"type": "event", "topic": "user:me", "kind": "notification" | "notifications_read",
 /// "data": ...}`.
-fn frame(pushed: &Pushed) -> serde_json::Value {
+pub(super) fn frame(pushed: &Pushed) -> serde_json::Value {
     let kind = match pushed {
         Pushed::Created { .. } => "notification",
         Pushed::Read { .. } => "notifications_read",

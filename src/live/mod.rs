@@ -36,6 +36,7 @@ mod frames;
 mod hub;
 mod longpoll;
 mod me;
+mod me_poll;
 mod subscriptions;
 mod topics;
 mod ws;

@@ -22,12 +22,19 @@
 //! `(username, Pushed)` for its WebSocket subscribers of `user:me`; a read carries the new
 //! unread count, so reading on one device clears the badge on the others.
 //!
+//! # The long-poll
+//!
+//! A push cannot reach a client between two long-polls, and the pushes of another process
+//! never reach it at all; so the long-poll reads `user:me` by position instead, the
+//! transaction IDs of the rows ([`since`], where the proof is): a push only wakes it.
+//!
 //! [`Note::Notice`]: crate::domain::notify::Note::Notice
 //! [`Note::NoticesRead`]: crate::domain::notify::Note::NoticesRead
 //! [`NOTICES_CHANNEL`]: crate::domain::notify::NOTICES_CHANNEL
 
 mod generate;
 mod listen;
+pub mod since;
 pub mod store;
 mod text;
 

@@ -43,7 +43,7 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, kind, region, patient_id, source_id, observation_id, text, created_at, read_at";
 
 /// A page of a user's notifications, newest first.
@@ -106,7 +106,8 @@ pub async fn mark_read(
 ) -> sqlx::Result<Option<(Notification, i64)>> {
     let mut tx = central.begin().await?;
     let sql = format!(
-        "UPDATE notifications SET read_at = coalesce(read_at, now())
+        "UPDATE notifications SET read_at = coalesce(read_at, now()),
+             read_xid = coalesce(read_xid, pg_current_xact_id())
          WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
     );
     let Some(read) = sqlx::query_as::<_, Notification>(&sql)
@@ -127,7 +128,8 @@ pub async fn mark_read(
 pub async fn mark_all_read(central: &PgPool, user: Uuid) -> sqlx::Result<u64> {
     let mut tx = central.begin().await?;
     let marked = sqlx::query(
-        "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
+        "UPDATE notifications SET read_at = now(), read_xid = pg_current_xact_id()
+         WHERE user_id = $1 AND read_at IS NULL",
     )
     .bind(user)
     .execute(&mut *tx)

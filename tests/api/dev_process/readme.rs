@@ -1,7 +1,7 @@
 //! The README's walkthrough, pasted as a newcomer pastes it: every `sh` block after the two
 //! first commands, in order, in one shell, against a running `hmis dev`, twice (a second
 //! paste must not register a second patient). `hmis` is the binary, found as the README
-//! says (the file `hmis dev` wrote, from the working directory).
+//! says (the file `hmis dev` wrote, from the working directory); `scripts/` as in a checkout.
 
 use super::harness::{Dev, free_port, scratch};
 use super::{TURN, copy_of, initialized};
@@ -32,6 +32,9 @@ async fn the_readme_walkthrough_works_pasted_into_a_shell_twice() {
     let home = scratch("readme");
     std::fs::create_dir_all(home.join(".hmis")).unwrap();
     std::os::unix::fs::symlink(&dir, home.join(".hmis/dev")).unwrap();
+    // And from a checkout: `scripts/ws-tail` is the real-time example's client.
+    let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts");
+    std::os::unix::fs::symlink(scripts, home.join("scripts")).unwrap();
     let script = format!(
         "set -euo pipefail\nhmis() {{ '{}' \"$@\"; }}\n{}",
         env!("CARGO_BIN_EXE_hmis"),
@@ -59,12 +62,18 @@ async fn the_readme_walkthrough_works_pasted_into_a_shell_twice() {
             "\"status\":\"ready\"",               // readyz
             "planner  planner  [planner in *]",   // hmis users list found the databases
             "\"_summary\"",                       // the planners' query
+            "\"type\":\"subscribed\"",            // ws-tail's subscribe acknowledged
+            "\"kind\":\"observation\"",           // the change after the read, followed
+            "\"events\":[{",                      // the long-poll answered it at once
         ] {
             assert!(all.contains(expected), "{expected} missing: {all}");
         }
         assert!(!all.contains("\"status\":5"), "a 5xx: {all}");
         // The walkthrough echoes the registered patient's ID first.
         ids.push(stdout.lines().next().unwrap_or_default().to_owned());
+        // Real time: the change reached both ws-tail and the long-poll, as an event of her.
+        let topic = format!("\"topic\":\"patient:{}\"", ids[ids.len() - 1]);
+        assert!(stdout.matches(&topic).count() >= 2, "{topic} twice: {all}");
     }
     assert_eq!(
         ids[0], ids[1],

@@ -106,6 +106,8 @@ async fn a_cursor_from_an_earlier_long_poll_gets_exactly_the_events_after_it() {
         .unwrap()
         .to_owned();
     let topic = format!("patient:{id}");
+    // "From now" is the hub's last read: let it pass the insert, or the insert comes too.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, first) = poll(&app, &topic, None).await;
     patch_village(&app, &id, 1, "A").await;
     let (a, after_a) = poll_for(&app, &topic, first["cursor"].as_str().unwrap(), 1).await;
@@ -187,4 +189,39 @@ async fn a_tampered_cursor_gets_a_reset_and_a_cursor_that_works() {
     let (events, _) = poll_for(&app, "region:quthing", body["cursor"].as_str().unwrap(), 1).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["data"]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_long_poll_from_a_cursor_with_newer_events_answers_at_once_not_after_its_wait() {
+    // The default wait (25 s): an answer well under a second can only be the catch-up.
+    let app = spawn_app().await;
+    assert_eq!(app.settings.file.live.long_poll_seconds, 25);
+    let id = app.create_patient(&patient("Maseru")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let topic = format!("patient:{id}");
+    let cursor = {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/patients/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.headers()["x-hmis-cursor"].to_str().unwrap().to_owned()
+    };
+    patch_village(&app, &id, 1, "Ha Foso").await;
+    // Long enough for the change to be below every reader's horizon.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    let (status, body) = poll(&app, &topic, Some(&cursor)).await;
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    let events = body["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["data"]["op"] == "update"), "{body}");
+    assert!(
+        took < Duration::from_millis(1000),
+        "answered after {took:?}: newer events exist, so it must not wait"
+    );
 }

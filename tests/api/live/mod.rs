@@ -11,6 +11,7 @@ mod resets;
 mod resubscribe;
 mod robustness;
 mod sessions;
+mod shared_key;
 mod subscriptions;
 
 use crate::helpers::TestApp;
