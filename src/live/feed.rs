@@ -5,8 +5,18 @@
 //! is a horizon some read saw, and horizons only grow, so the catch-up (which reads up to
 //! a later horizon) overlaps what the hub broadcasts from then on. A feed that falls too
 //! far behind the hub (`Lagged`) catches up from the log again, the same way.
+//!
+//! # When the hub starts a region over
+//!
+//! On [`Live::Restart`] (the region's log has a new epoch, or was pruned past the hub:
+//! see [`super::hub`]) a feed whose mark of the region is of another epoch than the
+//! hub's new head (or that has none) is reset: its mark becomes that head and the client
+//! reloads. Any other feed, and any feed handed a live event of an epoch its mark is not
+//! of, lets the log judge: it catches up from its marks, which either resume or end in a
+//! reset. The head a reset hands out is the log's own (read after the reset, or the
+//! hub's new head), never the hub's memory of an older epoch.
 
-use super::hub::{Delivery, Hub};
+use super::hub::{Delivery, Hub, Live};
 use crate::app::App;
 use crate::changes::{self, Cursor, Mark, Read, Reset};
 use std::collections::VecDeque;
@@ -17,9 +27,8 @@ use tokio::sync::broadcast;
 const BATCH: u32 = 500;
 
 pub struct Feed {
-    hub: Hub,
     cursor: Cursor,
-    live: broadcast::Receiver<Arc<Delivery>>,
+    live: broadcast::Receiver<Arc<Live>>,
     pending: VecDeque<Delivery>,
     /// Marks reached by the catch-up, applied once its events are delivered.
     reached: Vec<(String, Mark)>,
@@ -46,7 +55,7 @@ impl Feed {
         for (region, mark) in hub.heads() {
             cursor.set(&region, mark);
         }
-        Feed::with(hub, cursor, live, false)
+        Feed::with(cursor, live, false)
     }
 
     /// From a cursor a client holds; regions it does not name are read from now.
@@ -59,17 +68,11 @@ impl Feed {
                 cursor.set(&region, mark);
             }
         }
-        Ok(Feed::with(hub, cursor, live, true))
+        Ok(Feed::with(cursor, live, true))
     }
 
-    fn with(
-        hub: &Hub,
-        cursor: Cursor,
-        live: broadcast::Receiver<Arc<Delivery>>,
-        behind: bool,
-    ) -> Feed {
+    fn with(cursor: Cursor, live: broadcast::Receiver<Arc<Live>>, behind: bool) -> Feed {
         Feed {
-            hub: hub.clone(),
             cursor,
             live,
             pending: VecDeque::new(),
@@ -142,22 +145,55 @@ impl Feed {
             }
         };
         match received {
-            Ok(d) => {
-                let seen = self
-                    .cursor
-                    .get(&d.event.region)
-                    .is_some_and(|m| m.epoch == d.mark.epoch && d.mark.position <= m.position);
-                if seen {
-                    return Got::Again;
-                }
-                self.cursor.set(&d.event.region, d.mark);
-                Got::Step(Step::Event((*d).clone()))
-            }
+            Ok(live) => match &*live {
+                Live::Event(d) => self.live_event(d),
+                Live::Restart {
+                    region,
+                    head,
+                    reason,
+                } => self.restart(region, *head, *reason),
+            },
             Err(broadcast::error::RecvError::Lagged(_)) => {
                 self.behind = true;
                 Got::Again
             }
             Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+
+    /// A live event: new, already seen (at or before the mark), or of an epoch the mark
+    /// is not of (the hub read it before the log changed, or the feed missed a restart):
+    /// then the log judges the marks.
+    fn live_event(&mut self, d: &Delivery) -> Got {
+        match self.cursor.get(&d.event.region) {
+            Some(m) if m.epoch != d.mark.epoch => {
+                self.behind = true;
+                Got::Again
+            }
+            Some(m) if d.mark.position <= m.position => Got::Again,
+            _ => {
+                self.cursor.set(&d.event.region, d.mark);
+                Got::Step(Step::Event(d.clone()))
+            }
+        }
+    }
+
+    /// The hub starts `region` over at `head` (see the module header).
+    fn restart(&mut self, region: &str, head: Mark, reason: Reset) -> Got {
+        match self.cursor.get(region) {
+            Some(m) if m.epoch == head.epoch => {
+                self.behind = true;
+                Got::Again
+            }
+            held => {
+                let reason = if held.is_some() {
+                    Reset::OtherEpoch
+                } else {
+                    reason
+                };
+                self.cursor.set(region, head);
+                Got::Step(Step::Reset(reason))
+            }
         }
     }
 
@@ -193,10 +229,7 @@ impl Feed {
                     }
                     Ok(Read::Reset(r)) => {
                         reset = Some(r);
-                        match self.hub.head(&region).or(changes::head(shard).await.ok()) {
-                            Some(head) => mark = head,
-                            None => break,
-                        }
+                        mark = fresh_head(shard).await;
                         break;
                     }
                     Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
@@ -214,6 +247,17 @@ impl Feed {
                 Err(r)
             }
             None => Ok(()),
+        }
+    }
+}
+
+/// The log's head, read from the log itself (the hub's may still be of the epoch it
+/// last read): what a reset hands out. Tried until the region answers.
+async fn fresh_head(shard: &crate::shards::Shard) -> Mark {
+    loop {
+        match changes::head(shard).await {
+            Ok(head) => return head,
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
 }

@@ -3,9 +3,39 @@
 //! own when that transaction ends), fanning every event out to this process's feeds
 //! through one broadcast channel. It also keeps each region's latest head in memory, for
 //! the `X-Hmis-Cursor` of REST reads without a database round trip.
+//!
+//! # A new epoch, or a log pruned past the reader
+//!
+//! When a region's log can no longer be read on from the hub's mark (its epoch changed:
+//! the log was recreated or restored; or it was pruned past the mark), the events of the
+//! new log before the hub's next head are not broadcast: "the new epoch's start" is not a
+//! position anyone can name (a restored log holds the backup's events, a recreated one may
+//! hold anything). So the hub answers with an explicit reset instead: it takes the log's
+//! head `h` at once, makes `h` the region's head (so every cursor sealed from the heads
+//! from then on is of the new log), THEN broadcasts [`Live::Restart`] with `h`, and reads
+//! on from `h`. Nothing is lost, because every feed ([`super::feed`]) hears of it:
+//!
+//! - a feed listening before the restart was broadcast receives it before any event
+//!   after `h` (one channel, in order), or lags and re-reads the log from its own marks,
+//!   where the log itself judges them (`changes::resume`);
+//! - on the restart a feed whose mark of the region is of another epoch than `h` is reset
+//!   explicitly, its cursor set to `h`: the client reloads after `h` was taken, so its
+//!   data shows everything before `h` (`changes::head`), and the hub broadcasts
+//!   everything after `h`;
+//! - a feed whose mark is of `h`'s epoch (it read the new log itself, or took the heads
+//!   after they moved; or the log was restored under the same epoch ID) re-reads the log
+//!   from that mark, which either resumes (then everything after the mark comes, from the
+//!   log up to a horizon at or past `h`, then live) or is reset by the log with a head
+//!   read from it;
+//! - a feed that starts listening after the broadcast reads the heads after they moved:
+//!   its marks of the region are `h` or later, or are checked against the log.
+//!
+//! Until the hub's next read (at most [`POLL`], sooner on a NOTIFY) the heads are those
+//! of the epoch it last read: a cursor sealed then is reset explicitly wherever it is
+//! used (by the log, or by the restart), never served a gap.
 
 use crate::app::App;
-use crate::changes::{self, Event, Mark, News, Read, Wake};
+use crate::changes::{self, Event, Mark, News, Read, Reset, Wake};
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
@@ -25,6 +55,19 @@ pub struct Delivery {
     pub mark: Mark,
 }
 
+/// What the hub broadcasts to the feeds.
+#[derive(Debug, Clone)]
+pub enum Live {
+    Event(Delivery),
+    /// `region`'s log could not be read on (`reason`); the hub starts again at `head`,
+    /// already the region's head: nothing before it will be broadcast (module header).
+    Restart {
+        region: Arc<str>,
+        head: Mark,
+        reason: Reset,
+    },
+}
+
 type Heads = Arc<RwLock<BTreeMap<String, Mark>>>;
 
 /// The last heads sealed into a cursor, and the token: see [`Hub::sealed_heads`].
@@ -33,7 +76,7 @@ type Sealed = Arc<parking_lot::Mutex<Option<(BTreeMap<String, Mark>, Arc<str>)>>
 /// The process's readers; cloning shares them, [`Hub::stop`] ends them.
 #[derive(Clone)]
 pub struct Hub {
-    events: broadcast::Sender<Arc<Delivery>>,
+    events: broadcast::Sender<Arc<Live>>,
     heads: Heads,
     sealed: Sealed,
     tasks: Arc<Vec<JoinHandle<()>>>,
@@ -74,7 +117,7 @@ impl Hub {
     }
 
     /// Events read from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivery>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Live>> {
         self.events.subscribe()
     }
 
@@ -109,7 +152,7 @@ async fn read_forever(
     app: Weak<App>,
     region: Arc<str>,
     mut news: broadcast::Receiver<News>,
-    events: broadcast::Sender<Arc<Delivery>>,
+    events: broadcast::Sender<Arc<Live>>,
     heads: Heads,
 ) {
     let mut mark: Option<Mark> = None;
@@ -120,7 +163,13 @@ async fn read_forever(
         };
         mark = match mark {
             None => changes::head(shard).await.ok(),
-            Some(from) => read_on(shard, from, &events).await,
+            Some(from) => match read_on(shard, from, &events).await {
+                Ok(next) => Some(next),
+                // Until a head is had, the old mark: the next read resets again.
+                Err(reason) => restart(shard, &region, reason, &events, &heads)
+                    .await
+                    .or(Some(from)),
+            },
         };
         if let Some(m) = mark {
             heads.write().insert(region.to_string(), m);
@@ -133,13 +182,37 @@ async fn read_forever(
     }
 }
 
-/// Reads everything after `from` and broadcasts it; the mark to read on from (None: the
-/// log was recreated or pruned past us; start again from its head).
+/// Starts `region` again at its log's head: the head first, then the broadcast (see the
+/// module header for why in this order). None when the head cannot be read.
+async fn restart(
+    shard: &crate::shards::Shard,
+    region: &Arc<str>,
+    reason: Reset,
+    events: &broadcast::Sender<Arc<Live>>,
+    heads: &Heads,
+) -> Option<Mark> {
+    let head = changes::head(shard).await.ok()?;
+    tracing::warn!(
+        region = shard.name(),
+        ?reason,
+        "change hub starts over; feeds reset"
+    );
+    heads.write().insert(region.to_string(), head);
+    let _ = events.send(Arc::new(Live::Restart {
+        region: region.clone(),
+        head,
+        reason,
+    }));
+    Some(head)
+}
+
+/// Reads everything after `from` and broadcasts it; the mark to read on from, or why
+/// `from` cannot resume (the log was recreated or pruned past us).
 async fn read_on(
     shard: &crate::shards::Shard,
     mut from: Mark,
-    events: &broadcast::Sender<Arc<Delivery>>,
-) -> Option<Mark> {
+    events: &broadcast::Sender<Arc<Live>>,
+) -> Result<Mark, Reset> {
     loop {
         match changes::read(shard, &from, BATCH).await {
             Ok(Read::Batch(batch)) => {
@@ -151,20 +224,17 @@ async fn read_on(
                         position: event.position,
                     };
                     // No feed listening is no error.
-                    let _ = events.send(Arc::new(Delivery { event, mark }));
+                    let _ = events.send(Arc::new(Live::Event(Delivery { event, mark })));
                 }
                 from = batch.next;
                 if !full {
-                    return Some(from);
+                    return Ok(from);
                 }
             }
-            Ok(Read::Reset(reset)) => {
-                tracing::warn!(region = shard.name(), ?reset, "change hub starts over");
-                return None;
-            }
+            Ok(Read::Reset(reset)) => return Err(reset),
             Err(e) => {
                 tracing::debug!(region = shard.name(), error = %e, "change hub cannot read");
-                return Some(from);
+                return Ok(from);
             }
         }
     }

@@ -2,6 +2,7 @@
 //! (tokio-tungstenite): frames answered as HTTP answers, sessions that end close the
 //! socket, bad frames and foreign origins refused.
 
+mod epochs;
 mod fetch_then_follow;
 mod longpoll;
 mod me;

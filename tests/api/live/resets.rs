@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// A cursor a client holds, from the insert of a Quthing patient, and that patient's ID.
 /// The patient is changed once more after it, so that the cursor has a newer event behind.
-async fn a_held_cursor(app: &TestApp) -> (String, String) {
+pub(super) async fn a_held_cursor(app: &TestApp) -> (String, String) {
     let mut ws = connect(app, &app.login("admin", PASSWORD).await).await;
     assert!(
         subscribe(&mut ws, &["region:quthing"], None)
@@ -46,17 +46,15 @@ async fn prune_quthing(app: &TestApp) {
     assert!(pruned >= 2, "pruned {pruned}");
 }
 
-/// Quthing's log recreated: a new epoch, as after a restore. Returns once hmis's reader
-/// of the region has noticed (it reads the region at least once a second, and on a reset
-/// starts over from the new log's head), so that the fresh cursors it hands out are of
-/// the new epoch.
-async fn new_epoch_in_quthing(app: &TestApp) {
+/// Quthing's log recreated: a new epoch, as after a restore. It returns at once, before
+/// hmis's reader of the region has noticed (a reset hands out the log's own head, not
+/// the reader's memory of the old epoch).
+pub(super) async fn new_epoch_in_quthing(app: &TestApp) {
     let db = app.shard("quthing").await;
     sqlx::query("UPDATE change_log_meta SET epoch = gen_random_uuid()")
         .execute(&db)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
 }
 
 /// Subscribes to `region:quthing` from `cursor`: the reset frame (which may come before
@@ -78,7 +76,7 @@ async fn reset_on_socket(ws: &mut Ws, cursor: &str) -> Value {
     reset
 }
 
-async fn long_poll(app: &TestApp, cursor: &str) -> Value {
+pub(super) async fn long_poll(app: &TestApp, cursor: &str) -> Value {
     let r = app
         .client
         .get(app.url("/api/v1/events"))
