@@ -93,16 +93,16 @@ pub mod app;
 pub mod http;
 pub mod records;
 
-pub mod admin;
-pub mod login;
-pub mod observations;
-pub mod patients;
+pub mod ui;
+pub mod regions;
+pub mod notifications;
+pub mod live;
 pub mod planning;
 pub mod stats;
-pub mod live;
-pub mod notifications;
-pub mod regions;
-pub mod ui;
+pub mod observations;
+pub mod patients;
+pub mod admin;
+pub mod login;
 
 pub mod server;
 
