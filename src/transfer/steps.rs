@@ -17,6 +17,7 @@ use super::journal::{self, Transfer};
 use super::state::State;
 use crate::audit::{self, Line};
 use crate::domain::notify;
+use crate::fanout::Reason;
 use crate::shards::{Abort, Shard, ShardError};
 use serde_json::Value;
 
@@ -56,11 +57,27 @@ pub enum TransferError {
     #[error("stopped at {0}")]
     Stopped(String),
     #[error("rolled back: {0}")]
-    RolledBack(String),
+    RolledBack(Refusal),
     /// Not rolled back by itself: before the copy it is (nothing moved yet); after it, the
     /// transfer waits, unfinished, for the region to be configured again.
     #[error("region {0} is no longer configured")]
     Unconfigured(String),
+}
+
+/// Why a transfer was rolled back: the region at fault and the reason, in the words of
+/// [`Reason`] (all a client is told), and the whole text for the journal and the log,
+/// which can carry PostgreSQL's message.
+#[derive(Debug)]
+pub struct Refusal {
+    pub region: String,
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
 }
 
 /// Runs the transfer from its current state to `done` (or `rolled_back`).
@@ -164,23 +181,27 @@ async fn read_source(source: &Shard, t: &Transfer) -> Result<Vec<Value>, Transfe
 /// longer configured, will not succeed on a retry: the source is unfrozen and the transfer
 /// rolled back, with the reason in the journal.
 async fn roll_back_if_refused(ctx: &Ctx<'_>, t: &mut Transfer, e: TransferError) -> TransferError {
-    let refused = matches!(
-        &e,
-        TransferError::Region(ShardError::Query { .. }) | TransferError::Unconfigured(_)
-    );
-    if !refused {
-        return e;
-    }
-    let reason = e.to_string();
+    let (region, reason) = match &e {
+        TransferError::Region(refused @ ShardError::Query { .. }) => {
+            (refused.region().to_owned(), Reason::of(refused))
+        }
+        TransferError::Unconfigured(region) => (region.clone(), Reason::Error),
+        _ => return e,
+    };
+    let detail = e.to_string();
     if let Ok(source) = shard(ctx, &t.from_region)
         && let Ok(conn) = source.conn().await
     {
         let sql = "UPDATE patients SET transfer_id = NULL WHERE id = $1 AND transfer_id = $2";
         let _ = conn.execute(sql, &[&t.patient_id, &t.id]).await;
     }
-    let _ = journal::set_state(ctx.central, t.id, State::RolledBack, Some(&reason)).await;
+    let _ = journal::set_state(ctx.central, t.id, State::RolledBack, Some(&detail)).await;
     t.state = State::RolledBack;
-    TransferError::RolledBack(reason)
+    TransferError::RolledBack(Refusal {
+        region,
+        reason,
+        detail,
+    })
 }
 
 /// Deletes the source copy, if it is still there.
