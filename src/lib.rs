@@ -41,7 +41,6 @@
 //! - [`app`]: `App`, built from the infrastructure; hands each part only what it uses.
 //!
 //! **Infrastructure** (takes handles, never the `App`)
-//! - [`telemetry`]: the process's Prometheus recorder and the names of every metric.
 //! - [`notices`]: users' notifications: stored centrally, generated once from the
 //!   regions' change logs whatever the number of processes, pushed in-process.
 //! - [`transfer`]: the engine moving a patient between regions, journaled and restartable.
@@ -57,6 +56,7 @@
 //! - [`shards`]: a connection pool per region, shared read connections, health checks.
 //! - [`pgcluster`]: local PostgreSQL clusters for `hmis dev` and the tests.
 //! - [`dbroles`]: the database roles regional admins and planners use in pgAdmin.
+//! - [`telemetry`]: the process's Prometheus recorder and the names of every metric.
 //!
 //! **Pure** (no I/O; tested without a database)
 //! - [`config`]: `hmis.toml` and `regions/*.toml`, typed, with `HMIS_` overrides.
@@ -95,16 +95,16 @@ pub mod app;
 pub mod http;
 pub mod records;
 
-pub mod admin;
-pub mod login;
-pub mod observations;
-pub mod patients;
+pub mod ui;
+pub mod regions;
+pub mod notifications;
+pub mod live;
 pub mod planning;
 pub mod stats;
-pub mod live;
-pub mod notifications;
-pub mod regions;
-pub mod ui;
+pub mod observations;
+pub mod patients;
+pub mod admin;
+pub mod login;
 
 pub mod server;
 

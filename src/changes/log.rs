@@ -4,7 +4,7 @@
 
 use super::cursor::{LogState, Mark, Position, resume};
 use super::{Batch, Event, Op, Read};
-use crate::shards::{Conn, Shard, ShardError};
+use crate::shards::{Abort, Conn, Shard, ShardError};
 use bytes::BytesMut;
 use chrono::{DateTime, Utc};
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
@@ -155,55 +155,50 @@ pub async fn head(shard: &Shard) -> Result<Mark, ShardError> {
 /// records where it ended, in one transaction. Answers how many events went. A retained
 /// event is never deleted, so a mark at any retained event (or after) still resumes.
 pub async fn prune(shard: &Shard, before: DateTime<Utc>) -> Result<u64, ShardError> {
-    let mut conn = shard.conn().await?;
-    let fail = |e| shard.fail(e);
-    let tx = conn.transaction().await.map_err(fail)?;
-    // Several processes prune: one at a time, each from where the last stopped.
-    tx.execute("SELECT 1 FROM change_log_meta FOR UPDATE", &[])
+    shard
+        .write(async |tx| -> Result<u64, Abort<ShardError>> {
+            // Several processes prune: one at a time, each from where the last stopped.
+            tx.execute("SELECT 1 FROM change_log_meta FOR UPDATE", &[])
+                .await?;
+            let horizon: Xid = tx
+                .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())", &[])
+                .await?
+                .get(0);
+            // The first event to keep: young enough, or of a transaction not finished.
+            let kept = tx
+                .query_opt(
+                    "SELECT xid, seq FROM change_log WHERE at >= $1 OR xid >= $2 \
+                     ORDER BY xid, seq LIMIT 1",
+                    &[&before, &horizon],
+                )
+                .await?;
+            let (until_xid, until_seq) =
+                kept.map_or((horizon, 0_i64), |r| (r.get::<_, Xid>(0), r.get(1)));
+            let last = tx
+                .query_opt(
+                    "SELECT xid, seq FROM change_log WHERE (xid, seq) < ($1, $2) \
+                     ORDER BY xid DESC, seq DESC LIMIT 1",
+                    &[&until_xid, &until_seq],
+                )
+                .await?;
+            let Some(last) = last else {
+                return Ok(0);
+            };
+            let (xid, seq): (Xid, i64) = (last.get(0), last.get(1));
+            let deleted = tx
+                .execute(
+                    "DELETE FROM change_log WHERE (xid, seq) <= ($1, $2)",
+                    &[&xid, &seq],
+                )
+                .await?;
+            tx.execute(
+                "UPDATE change_log_meta SET pruned_xid = $1, pruned_seq = $2, pruned_at = now()",
+                &[&xid, &seq],
+            )
+            .await?;
+            Ok(deleted)
+        })
         .await
-        .map_err(fail)?;
-    let horizon: Xid = tx
-        .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())", &[])
-        .await
-        .map_err(fail)?
-        .get(0);
-    // The first event to keep: young enough, or of a transaction not finished.
-    let kept = tx
-        .query_opt(
-            "SELECT xid, seq FROM change_log WHERE at >= $1 OR xid >= $2 \
-             ORDER BY xid, seq LIMIT 1",
-            &[&before, &horizon],
-        )
-        .await
-        .map_err(fail)?;
-    let (until_xid, until_seq) = kept.map_or((horizon, 0_i64), |r| (r.get::<_, Xid>(0), r.get(1)));
-    let last = tx
-        .query_opt(
-            "SELECT xid, seq FROM change_log WHERE (xid, seq) < ($1, $2) \
-             ORDER BY xid DESC, seq DESC LIMIT 1",
-            &[&until_xid, &until_seq],
-        )
-        .await
-        .map_err(fail)?;
-    let Some(last) = last else {
-        return Ok(0);
-    };
-    let (xid, seq): (Xid, i64) = (last.get(0), last.get(1));
-    let deleted = tx
-        .execute(
-            "DELETE FROM change_log WHERE (xid, seq) <= ($1, $2)",
-            &[&xid, &seq],
-        )
-        .await
-        .map_err(fail)?;
-    tx.execute(
-        "UPDATE change_log_meta SET pruned_xid = $1, pruned_seq = $2, pruned_at = now()",
-        &[&xid, &seq],
-    )
-    .await
-    .map_err(fail)?;
-    tx.commit().await.map_err(fail)?;
-    Ok(deleted)
 }
 
 /// A shard without its log's row was not migrated (`hmis migrate`), or was edited by hand.

@@ -6,6 +6,7 @@ use crate::domain::FieldError;
 use crate::fanout::FanoutError;
 use crate::routing::RouteError;
 use crate::shards::ShardError;
+use crate::transfer::TransferError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -292,6 +293,24 @@ impl From<FanoutError> for ApiError {
             FanoutError::RegionsFailed { first, failed } => {
                 ApiError::RegionsFailed { first, failed }
             }
+        }
+    }
+}
+
+/// A rolled-back transfer is a 409 naming the region and the reason's word, never the
+/// database's text (the caller logs it); a region's failure is the region's 503.
+impl From<TransferError> for ApiError {
+    fn from(e: TransferError) -> Self {
+        match e {
+            TransferError::RolledBack(refusal) => ApiError::Conflict(
+                ConflictKind::TransferRolledBack,
+                format!(
+                    "the transfer was rolled back: region {} ({}); nothing moved",
+                    refusal.region, refusal.reason
+                ),
+            ),
+            TransferError::Region(e) => ApiError::Shard(e),
+            other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
 }

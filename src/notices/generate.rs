@@ -13,6 +13,7 @@
 use super::store::{self, Kind, New};
 use crate::authz::names;
 use crate::changes::{self, Event, Mark, News, Op, Position, Read, Wake};
+use crate::clinical::vitals::Flag;
 use crate::shards::{Conn, Shard, Shards};
 use sqlx::PgPool;
 use std::sync::{Arc, Weak};
@@ -181,16 +182,14 @@ async fn notices_of(
     for row in &rows {
         let (level, code, value, unit): (&str, &str, f64, &str) =
             (row.get(0), row.get(4), row.get(5), row.get(6));
-        let (kind, text) = match level {
-            "critical" => (
-                Kind::CriticalVital,
-                super::text::critical(code, value, unit),
-            ),
-            flag => (
-                Kind::AbnormalVital,
-                super::text::abnormal(code, flag, value, unit),
-            ),
+        // The observations' CHECK admits no other flag.
+        let flag: Flag = level.parse().map_err(anyhow::Error::msg)?;
+        let kind = match flag {
+            Flag::Critical => Kind::CriticalVital,
+            Flag::Low | Flag::High => Kind::AbnormalVital,
+            Flag::Normal => continue,
         };
+        let text = super::text::vital(code, flag, value, unit);
         for &user_id in &clinicians {
             new.push(New {
                 user_id,

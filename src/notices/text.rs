@@ -1,16 +1,16 @@
 //! The short text of a vital-sign notification: what was measured and the value, in the
 //! words of the ward, and never who: it may show on a lock screen or a shared tablet.
 
-use crate::clinical::vitals;
+use crate::clinical::vitals::{self, Flag};
 
-/// "Critical temperature 41.2 Cel".
-pub fn critical(code: &str, value: f64, unit: &str) -> String {
-    format!("Critical {} {value} {unit}", label(code))
-}
-
-/// "High heart rate 130 /min", "Low SpO2 91 %".
-pub fn abnormal(code: &str, flag: &str, value: f64, unit: &str) -> String {
-    let level = if flag == "low" { "Low" } else { "High" };
+/// "Critical temperature 41.2 Cel", "High heart rate 130 /min", "Low SpO2 91 %".
+pub fn vital(code: &str, flag: Flag, value: f64, unit: &str) -> String {
+    let level = match flag {
+        Flag::Critical => "Critical",
+        Flag::High => "High",
+        Flag::Low => "Low",
+        Flag::Normal => "Normal",
+    };
     format!("{level} {} {value} {unit}", label(code))
 }
 
@@ -38,22 +38,25 @@ mod tests {
     #[test]
     fn a_critical_temperature_reads_as_the_ward_says_it() {
         assert_eq!(
-            critical("8310-5", 41.2, "Cel"),
+            vital("8310-5", Flag::Critical, 41.2, "Cel"),
             "Critical temperature 41.2 Cel"
         );
     }
 
     #[test]
     fn abbreviations_keep_their_capitals_and_unknown_codes_show_as_they_are() {
-        assert_eq!(abnormal("2708-6", "low", 91.0, "%"), "Low SpO2 91 %");
+        assert_eq!(vital("2708-6", Flag::Low, 91.0, "%"), "Low SpO2 91 %");
         assert_eq!(
-            abnormal("8867-4", "high", 130.0, "/min"),
+            vital("8867-4", Flag::High, 130.0, "/min"),
             "High heart rate 130 /min"
         );
         assert_eq!(
-            abnormal("8480-6", "high", 150.0, "mm[Hg]"),
+            vital("8480-6", Flag::High, 150.0, "mm[Hg]"),
             "High systolic BP 150 mm[Hg]"
         );
-        assert_eq!(critical("9999-9", 1.5, "x"), "Critical 9999-9 1.5 x");
+        assert_eq!(
+            vital("9999-9", Flag::Critical, 1.5, "x"),
+            "Critical 9999-9 1.5 x"
+        );
     }
 }

@@ -10,6 +10,7 @@ use super::{audit_read, open};
 use crate::app::AppState;
 use crate::audit;
 use crate::authz::Action;
+use crate::clinical::status::Status;
 use crate::clinical::vitals::{HEIGHT, WEIGHT};
 use crate::http::Actor;
 use crate::http::ConflictKind;
@@ -91,7 +92,7 @@ pub async fn amend(
 ) -> Result<Response, ApiError> {
     let at = open(&app, &actor, &id, Action::Update).await?;
     let (shard, pid) = (at.shard, at.id);
-    let (reason, error) = parse_amend(&input)?;
+    let (reason, status) = parse_amend(&input)?;
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let (tz, line) = (
         shard.settings.tz(),
@@ -106,7 +107,7 @@ pub async fn amend(
                 ApiError::NotFound(format!("patient {pid} has no observation {obs}"))
             })?;
             check(&current, expected)?;
-            let change = if error {
+            let change = if status == Some(Status::EnteredInError) {
                 entered_in_error(&current, actor.name(), &reason)
             } else {
                 corrected(&current, &input, patient.birth_date, actor.name(), &reason)?
@@ -128,32 +129,41 @@ pub async fn amend(
     Ok((headers, Json(updated)).into_response())
 }
 
-fn parse_amend(input: &AmendInput) -> Result<(String, bool), ApiError> {
+/// The reason, and the status the correction sets: none (a new value, unit or time), or
+/// `entered-in-error`, the only one a client may set.
+fn parse_amend(input: &AmendInput) -> Result<(String, Option<Status>), ApiError> {
     let reason = input.reason.as_deref().map(str::trim).unwrap_or("");
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::field("reason", "say why, in 1 to 500 characters"));
     }
+    let status = match input.status.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<Status>() {
+            Ok(Status::EnteredInError) => Some(Status::EnteredInError),
+            Ok(_) | Err(_) => {
+                return Err(ApiError::field(
+                    "status",
+                    format!("\"{text}\": the only status a correction sets is entered-in-error"),
+                ));
+            }
+        },
+    };
     let changes = input.value.is_some() || input.unit.is_some() || input.taken_at.is_some();
-    match input.status.as_deref() {
-        Some("entered-in-error") if changes => Err(ApiError::field(
+    match status {
+        Some(_) if changes => Err(ApiError::field(
             "status",
             "mark it entered-in-error, or correct value/unit/taken_at: not both",
-        )),
-        Some("entered-in-error") => Ok((reason.to_owned(), true)),
-        Some(other) => Err(ApiError::field(
-            "status",
-            format!("\"{other}\": the only status a correction sets is entered-in-error"),
         )),
         None if !changes => Err(ApiError::field(
             "value",
             "send the corrected value, unit or taken_at (or status entered-in-error)",
         )),
-        None => Ok((reason.to_owned(), false)),
+        status => Ok((reason.to_owned(), status)),
     }
 }
 
 fn check(current: &Observation, expected: i32) -> Result<(), ApiError> {
-    if current.status == crate::clinical::status::Status::EnteredInError {
+    if current.status == Status::EnteredInError {
         return Err(ApiError::Conflict(
             ConflictKind::EnteredInError,
             "this observation was entered in error; record a new one".into(),
@@ -166,4 +176,54 @@ fn check(current: &Observation, expected: i32) -> Result<(), ApiError> {
         ));
     }
     fresh(Some(expected), current.version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(status: Option<&str>, value: Option<f64>) -> AmendInput {
+        AmendInput {
+            status: status.map(str::to_owned),
+            value,
+            reason: Some(" typo ".into()),
+            ..AmendInput::default()
+        }
+    }
+
+    fn refused_field(input: &AmendInput) -> Option<String> {
+        match parse_amend(input) {
+            Err(ApiError::Validation(errors)) => Some(errors[0].field.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_correction_sets_entered_in_error_or_no_status_with_its_reason_trimmed() {
+        let (reason, status) = parse_amend(&input(Some("entered-in-error"), None)).unwrap();
+        assert_eq!(
+            (reason.as_str(), status),
+            ("typo", Some(Status::EnteredInError))
+        );
+        let (_, status) = parse_amend(&input(None, Some(71.0))).unwrap();
+        assert_eq!(status, None);
+    }
+
+    #[test]
+    fn any_other_status_known_or_not_is_refused_naming_the_status() {
+        for text in ["final", "amended", "Entered-In-Error", "valid", ""] {
+            assert_eq!(
+                refused_field(&input(Some(text), None)).as_deref(),
+                Some("status"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn entered_in_error_with_a_new_value_or_neither_is_refused() {
+        let both = input(Some("entered-in-error"), Some(71.0));
+        assert_eq!(refused_field(&both).as_deref(), Some("status"));
+        assert_eq!(refused_field(&input(None, None)).as_deref(), Some("value"));
+    }
 }

@@ -152,7 +152,7 @@ async fn with_bmi(
                 unit: bmi.unit,
                 entered_value: bmi.value,
                 entered_unit: bmi.unit.to_owned(),
-                flag: bmi.flag.as_str(),
+                flag: bmi.flag,
                 flag_reason: bmi.reason,
                 derived: true,
             });
@@ -170,7 +170,7 @@ fn row(m: &Measured) -> NewObservation {
         unit: m.m.unit,
         entered_value: m.entry.value,
         entered_unit: m.entry.unit.clone(),
-        flag: m.m.flag.as_str(),
+        flag: m.m.flag,
         flag_reason: m.m.reason.clone(),
         derived: false,
     }

@@ -102,7 +102,7 @@ pub struct NewObservation {
     pub unit: &'static str,
     pub entered_value: f64,
     pub entered_unit: String,
-    pub flag: &'static str,
+    pub flag: Flag,
     pub flag_reason: Option<String>,
     pub derived: bool,
 }
@@ -135,7 +135,7 @@ pub async fn insert_set(
     let units = col(|r| Some(r.unit.to_owned()));
     let entered: Vec<f64> = rows.iter().map(|r| r.entered_value).collect();
     let entered_units = col(|r| Some(r.entered_unit.clone()));
-    let flags = col(|r| Some(r.flag.to_owned()));
+    let flags = col(|r| Some(r.flag.as_str().to_owned()));
     let reasons = col(|r| r.flag_reason.clone());
     let derived: Vec<bool> = rows.iter().map(|r| r.derived).collect();
     let out = tx

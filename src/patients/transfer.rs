@@ -11,7 +11,7 @@ use crate::http::{ApiError, ApiJson, ApiPath, openapi as doc};
 use crate::records::access::reach;
 use crate::records::authorize;
 use crate::shards::Conn;
-use crate::transfer::{Transfer, TransferError, drive, journal, no_faults};
+use crate::transfer::{Transfer, drive, journal, no_faults};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -49,15 +49,13 @@ pub async fn transfer(
     {
         return Err(crate::records::moving(t.patient_id));
     }
-    match drive(&app.transfers(), &mut t, &no_faults).await {
-        Ok(()) => Ok(Json(t)),
-        Err(TransferError::RolledBack(reason)) => Err(ApiError::Conflict(
-            ConflictKind::TransferRolledBack,
-            format!("the transfer was rolled back: {reason}"),
-        )),
-        Err(TransferError::Region(e)) => Err(ApiError::Shard(e)),
-        Err(e) => Err(anyhow::anyhow!("transfer {} stopped at {}: {e}", t.id, t.state).into()),
+    if let Err(e) = drive(&app.transfers(), &mut t, &no_faults).await {
+        // The whole story (PostgreSQL's message too) is for the log; the client is told
+        // the region and the reason's word (see `From<TransferError> for ApiError`).
+        tracing::warn!(transfer = %t.id, state = %t.state, error = %e, "transfer not finished");
+        return Err(e.into());
     }
+    Ok(Json(t))
 }
 
 /// Checks the request and who asks, and writes down what the transfer will do.

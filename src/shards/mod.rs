@@ -68,6 +68,15 @@ pub enum ShardError {
     },
 }
 
+impl ShardError {
+    /// The region that failed.
+    pub fn region(&self) -> &str {
+        match self {
+            ShardError::Unavailable { region, .. } | ShardError::Query { region, .. } => region,
+        }
+    }
+}
+
 /// What PostgreSQL said, for the log: its message and SQLSTATE (tokio-postgres's own text
 /// is only "db error"), never its detail, which can quote a row's values.
 fn db_message(e: &tokio_postgres::Error) -> String {

@@ -14,7 +14,7 @@ pub use copy::{NOT_PATIENT_DATA, TABLES};
 pub use forwarding::Forwarding;
 pub use journal::{Transfer, Unreadable};
 pub use state::{State, UnknownState};
-pub use steps::{Faults, POINTS, Point, TransferError, drive, no_faults, resume_all};
+pub use steps::{Faults, POINTS, Point, Refusal, TransferError, drive, no_faults, resume_all};
 
 use crate::shards::Shards;
 

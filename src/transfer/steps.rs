@@ -17,7 +17,9 @@ use super::journal::{self, Transfer};
 use super::state::State;
 use crate::audit::{self, Line};
 use crate::domain::notify;
-use crate::shards::{Shard, ShardError};
+use crate::fanout::Reason;
+use crate::shards::{Abort, Shard, ShardError};
+use serde_json::Value;
 
 /// Where a fault can be injected (tests): after each step, before the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,11 +57,27 @@ pub enum TransferError {
     #[error("stopped at {0}")]
     Stopped(String),
     #[error("rolled back: {0}")]
-    RolledBack(String),
+    RolledBack(Refusal),
     /// Not rolled back by itself: before the copy it is (nothing moved yet); after it, the
     /// transfer waits, unfinished, for the region to be configured again.
     #[error("region {0} is no longer configured")]
     Unconfigured(String),
+}
+
+/// Why a transfer was rolled back: the region at fault and the reason, in the words of
+/// [`Reason`] (all a client is told), and the whole text for the journal and the log,
+/// which can carry PostgreSQL's message.
+#[derive(Debug)]
+pub struct Refusal {
+    pub region: String,
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
 }
 
 /// Runs the transfer from its current state to `done` (or `rolled_back`).
@@ -111,98 +129,96 @@ fn shard<'a>(ctx: &Ctx<'a>, region: &str) -> Result<&'a Shard, TransferError> {
         .ok_or_else(|| TransferError::Unconfigured(region.to_owned()))
 }
 
+/// What a step's write returns (see [`Shard::write`]): `?` takes the database's errors,
+/// mapped once for the region written to; other errors pass as the engine's own.
+type Step<T> = Result<T, Abort<TransferError>>;
+
 /// Freezes the source record for this transfer (again, after a restart: idempotent).
 async fn freeze(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError> {
     let source = shard(ctx, &t.from_region)?;
-    let conn = source.conn().await?;
-    conn.execute(
-        "UPDATE patients SET transfer_id = $2 WHERE id = $1 AND (transfer_id IS NULL OR transfer_id = $2)",
-        &[&t.patient_id, &t.id],
-    )
-    .await
-    .map_err(|e| source.fail(e))?;
-    Ok(())
+    source
+        .write(async |tx| -> Step<()> {
+            let sql = "UPDATE patients SET transfer_id = $2 \
+                       WHERE id = $1 AND (transfer_id IS NULL OR transfer_id = $2)";
+            tx.execute(sql, &[&t.patient_id, &t.id]).await?;
+            Ok(())
+        })
+        .await
 }
 
 /// Copies everything unless the target already has the patient (a copy that committed
 /// before a crash).
 async fn copy_to_target(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError> {
     let (source, target) = (shard(ctx, &t.from_region)?, shard(ctx, &t.to_region)?);
-    let mut out = target.conn().await?;
-    let tx = out.transaction().await.map_err(|e| target.fail(e))?;
-    // Two drivers of one transfer (a request and the resumer) copy it once.
-    let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 1))";
-    tx.execute(sql, &[&t.patient_id])
+    target
+        .write(async |tx| -> Step<()> {
+            // Two drivers of one transfer (a request and the resumer) copy it once.
+            let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 1))";
+            tx.execute(sql, &[&t.patient_id]).await?;
+            let there = "SELECT 1 FROM patients WHERE id = $1";
+            if tx.query_opt(there, &[&t.patient_id]).await?.is_some() {
+                return Ok(());
+            }
+            // The source's errors are the source's, not the target's.
+            let rows = read_source(source, t).await.map_err(Abort::Refused)?;
+            copy::write_all(tx, t.patient_id, &t.district, &rows).await?;
+            let line = system_line(t, &t.to_region, "transfer in");
+            audit::write(tx, &line, Some(t.patient_id), "ok").await?;
+            Ok(())
+        })
         .await
-        .map_err(|e| target.fail(e))?;
-    let there = tx
-        .query_opt("SELECT 1 FROM patients WHERE id = $1", &[&t.patient_id])
-        .await
-        .map_err(|e| target.fail(e))?;
-    if there.is_some() {
-        return Ok(());
-    }
+}
+
+/// Everything the patient has in the source, read in one snapshot.
+async fn read_source(source: &Shard, t: &Transfer) -> Result<Vec<Value>, TransferError> {
     let mut input = source.conn().await?;
     let rows = copy::read_all(&mut input, t.patient_id)
         .await
         .map_err(|e| source.fail(e))?;
-    copy::write_all(&tx, t.patient_id, &t.district, &rows)
-        .await
-        .map_err(|e| target.fail(e))?;
-    let line = system_line(t, &t.to_region, "transfer in");
-    audit::write(&tx, &line, Some(t.patient_id), "ok")
-        .await
-        .map_err(|e| target.fail(e))?;
-    tx.commit().await.map_err(|e| target.fail(e))?;
-    Ok(())
+    Ok(rows)
 }
 
 /// A copy the target refused (not a lost connection), or to or from a region that is no
 /// longer configured, will not succeed on a retry: the source is unfrozen and the transfer
 /// rolled back, with the reason in the journal.
 async fn roll_back_if_refused(ctx: &Ctx<'_>, t: &mut Transfer, e: TransferError) -> TransferError {
-    let refused = matches!(
-        &e,
-        TransferError::Region(ShardError::Query { .. }) | TransferError::Unconfigured(_)
-    );
-    if !refused {
-        return e;
-    }
-    let reason = e.to_string();
+    let (region, reason) = match &e {
+        TransferError::Region(refused @ ShardError::Query { .. }) => {
+            (refused.region().to_owned(), Reason::of(refused))
+        }
+        TransferError::Unconfigured(region) => (region.clone(), Reason::Error),
+        _ => return e,
+    };
+    let detail = e.to_string();
     if let Ok(source) = shard(ctx, &t.from_region)
         && let Ok(conn) = source.conn().await
     {
         let sql = "UPDATE patients SET transfer_id = NULL WHERE id = $1 AND transfer_id = $2";
         let _ = conn.execute(sql, &[&t.patient_id, &t.id]).await;
     }
-    let _ = journal::set_state(ctx.central, t.id, State::RolledBack, Some(&reason)).await;
+    let _ = journal::set_state(ctx.central, t.id, State::RolledBack, Some(&detail)).await;
     t.state = State::RolledBack;
-    TransferError::RolledBack(reason)
+    TransferError::RolledBack(Refusal {
+        region,
+        reason,
+        detail,
+    })
 }
 
 /// Deletes the source copy, if it is still there.
 async fn delete_source(ctx: &Ctx<'_>, t: &Transfer) -> Result<(), TransferError> {
     let source = shard(ctx, &t.from_region)?;
-    let mut conn = source.conn().await?;
-    let tx = conn.transaction().await.map_err(|e| source.fail(e))?;
-    let there = tx
-        .query_opt(
-            "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE",
-            &[&t.patient_id],
-        )
+    source
+        .write(async |tx| -> Step<()> {
+            let there = "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE";
+            if tx.query_opt(there, &[&t.patient_id]).await?.is_some() {
+                copy::delete_all(tx, t.patient_id).await?;
+                let line = system_line(t, &t.from_region, "transfer out");
+                audit::write(tx, &line, Some(t.patient_id), "ok").await?;
+            }
+            Ok(())
+        })
         .await
-        .map_err(|e| source.fail(e))?;
-    if there.is_some() {
-        copy::delete_all(&tx, t.patient_id)
-            .await
-            .map_err(|e| source.fail(e))?;
-        let line = system_line(t, &t.from_region, "transfer out");
-        audit::write(&tx, &line, Some(t.patient_id), "ok")
-            .await
-            .map_err(|e| source.fail(e))?;
-    }
-    tx.commit().await.map_err(|e| source.fail(e))?;
-    Ok(())
 }
 
 fn system_line(t: &Transfer, region: &str, action: &str) -> Line {

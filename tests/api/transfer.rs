@@ -329,12 +329,11 @@ async fn every_shard_table_either_moves_with_its_patient_or_holds_no_patient_dat
     }
 }
 
-#[tokio::test]
-async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the_record() {
-    let app = spawn_app().await;
-    let p = patient_with_history(&app).await;
-    let id = p["id"].as_str().unwrap();
-    // A record in Maseru already carries this health record number: the copy must fail.
+/// Asks to move a patient with history to Maseru, which already holds a record with
+/// their health record number, so that its database refuses the copy.
+async fn transfer_maseru_refuses(app: &TestApp) -> (String, u16, Value) {
+    let p = patient_with_history(app).await;
+    let id = p["id"].as_str().unwrap().to_owned();
     let maseru = app.shard("maseru").await;
     sqlx::query(
         "INSERT INTO patients (id, given_name, family_name, sex, birth_date, district, hrn)
@@ -344,11 +343,18 @@ async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the
     .execute(&maseru)
     .await
     .unwrap();
-    let r = transfer_as(&app, &app.client, id, json!({"district": "Berea"})).await;
-    let status = r.status();
-    let problem: Value = r.json().await.unwrap();
+    let r = transfer_as(app, &app.client, &id, json!({"district": "Berea"})).await;
+    let status = r.status().as_u16();
+    (id, status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the_record() {
+    let app = spawn_app().await;
+    let (id, status, problem) = transfer_maseru_refuses(&app).await;
+    let id = id.as_str();
     assert_eq!(
-        (status.as_u16(), problem["type"].as_str()),
+        (status, problem["type"].as_str()),
         (409, Some("urn:hmis:problem:transfer-rolled-back")),
         "{problem}"
     );
@@ -369,6 +375,30 @@ async fn a_copy_the_new_region_refuses_rolls_the_transfer_back_and_unfreezes_the
         .await
         .unwrap();
     assert_eq!(state, "rolled_back");
+}
+
+#[tokio::test]
+async fn a_refused_transfer_tells_the_region_and_the_reason_word_but_no_postgresql_text() {
+    let app = spawn_app().await;
+    let (_, status, problem) = transfer_maseru_refuses(&app).await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "the transfer was rolled back: region maseru (error); nothing moved"
+    );
+    let body = problem.to_string().to_lowercase();
+    for said in [
+        "duplicate",
+        "constraint",
+        "sqlstate",
+        "database error",
+        "patients_hrn",
+    ] {
+        assert!(
+            !body.contains(said),
+            "{said:?} reached the client: {problem}"
+        );
+    }
 }
 
 #[tokio::test]
