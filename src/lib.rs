@@ -11,7 +11,7 @@
 //!
 //! **Commands**
 //! - [`cli`]: the `hmis` command line (`dev`, `serve`, `migrate`, `federate`, `rules`,
-//!   `users`, `policy`, `query`, `transfers`).
+//!   `users`, `policy`, `query`, `transfers`, `doctor`, `healthz`, `pgadmin export`).
 //! - [`dev`]: the embedded default: clusters, migration, demo data, serve.
 //!
 //! **Router**

@@ -1,5 +1,6 @@
 //! The command line. Each subcommand is a thin shell over the library: `serve` and `dev`
-//! end in [`crate::launch`], `rules` in the pure rule engine, `query` in a running hmis.
+//! end in [`crate::launch`], `rules` in the pure rule engine, `query` and `healthz` in a
+//! running hmis, `doctor` and `pgadmin export` in the configuration and its databases.
 
 mod connect;
 mod doctor;
