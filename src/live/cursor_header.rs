@@ -19,11 +19,12 @@
 
 use super::hub::Hub;
 use crate::app::AppState;
-use crate::changes::Cursor;
+use crate::changes::{Cursor, Mark};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::collections::BTreeMap;
 
 pub static CURSOR: HeaderName = HeaderName::from_static("x-hmis-cursor");
 
@@ -34,45 +35,36 @@ pub async fn stamp(
     next: Next,
 ) -> Response {
     let read = req.method() == Method::GET && req.uri().path().starts_with("/api/v1/");
-    // Before the handler: see the module header. A read of notifications also puts the
-    // central horizon its page was read at into the cursor, so it is sealed afresh from
-    // the heads taken here; every other read shares the heads' sealed token.
-    let notices = read && req.uri().path().starts_with("/api/v1/notifications");
-    let heads = notices.then(|| hub.heads());
-    let token = (read && !notices).then(|| {
-        hub.sealed_heads(|heads| {
-            let mut cursor = Cursor::new();
-            for (region, mark) in heads {
-                cursor.set(region, *mark);
-            }
-            cursor.seal(&app.cursor_key)
-        })
-    });
+    // Before the handler: see the module header.
+    let stamp = read.then(|| hub.sealed_heads(|heads| cursor_of(heads).seal(&app.cursor_key)));
     let mut response = next.run(req).await;
-    if !response.status().is_success() {
+    let Some(stamp) = stamp.filter(|_| response.status().is_success()) else {
         return response;
-    }
-    let token = match heads {
-        Some(heads) => {
-            let mut cursor = Cursor::new();
-            for (region, mark) in heads {
-                cursor.set(&region, mark);
-            }
-            if let Some(h) = response
-                .extensions()
-                .get::<crate::notices::since::Horizon>()
-            {
-                cursor.set_notices(h.0);
-            }
-            Some(cursor.seal(&app.cursor_key).into())
-        }
-        None => token,
     };
-    if let Some(token) = token {
-        // Sealed cursors are URL-safe base64: always a valid header value.
-        if let Ok(value) = HeaderValue::from_str(&token) {
-            response.headers_mut().insert(CURSOR.clone(), value);
+    // A read of notifications took the central horizon before its page: its cursor is
+    // the heads' and that horizon, sealed for it alone.
+    let token = match response
+        .extensions()
+        .get::<crate::notices::since::Horizon>()
+    {
+        Some(h) => {
+            let mut cursor = cursor_of(&stamp.heads);
+            cursor.set_notices(h.0);
+            cursor.seal(&app.cursor_key).into()
         }
+        None => stamp.token,
+    };
+    // Sealed cursors are URL-safe base64: always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&token) {
+        response.headers_mut().insert(CURSOR.clone(), value);
     }
     response
+}
+
+fn cursor_of(heads: &BTreeMap<String, Mark>) -> Cursor {
+    let mut cursor = Cursor::new();
+    for (region, mark) in heads {
+        cursor.set(region, *mark);
+    }
+    cursor
 }

@@ -70,8 +70,15 @@ pub enum Live {
 
 type Heads = Arc<RwLock<BTreeMap<String, Mark>>>;
 
-/// The last heads sealed into a cursor, and the token: see [`Hub::sealed_heads`].
-type Sealed = Arc<parking_lot::Mutex<Option<(BTreeMap<String, Mark>, Arc<str>)>>>;
+/// Heads as one read saw them, and their sealed cursor: see [`Hub::sealed_heads`].
+#[derive(Clone)]
+pub struct Stamp {
+    pub heads: Arc<BTreeMap<String, Mark>>,
+    pub token: Arc<str>,
+}
+
+/// The last heads sealed into a cursor.
+type Sealed = Arc<parking_lot::Mutex<Option<Stamp>>>;
 
 /// The process's readers; cloning shares them, [`Hub::stop`] ends them.
 #[derive(Clone)]
@@ -127,20 +134,24 @@ impl Hub {
         self.heads.read().clone()
     }
 
-    /// The heads sealed by `seal`, sealed again only when they have moved: every read
-    /// between two changes gets the same token, so a read costs a comparison of a few
-    /// marks, not an encryption (sealing was 6 % of a read by ID's CPU in hmis).
-    pub fn sealed_heads(&self, seal: impl FnOnce(&BTreeMap<String, Mark>) -> String) -> Arc<str> {
+    /// The heads and their token sealed by `seal`, sealed again only when the heads have
+    /// moved: every read between two changes gets the same token, so a read costs a
+    /// comparison of a few marks, not an encryption (sealing was 6 % of a read by ID's CPU
+    /// in hmis). The heads come with it, for a read that must seal more than the heads.
+    pub fn sealed_heads(&self, seal: impl FnOnce(&BTreeMap<String, Mark>) -> String) -> Stamp {
         let heads = self.heads.read();
         let mut sealed = self.sealed.lock();
-        if let Some((at, token)) = sealed.as_ref()
-            && *at == *heads
+        if let Some(stamp) = sealed.as_ref()
+            && *stamp.heads == *heads
         {
-            return token.clone();
+            return stamp.clone();
         }
-        let token: Arc<str> = seal(&heads).into();
-        *sealed = Some((heads.clone(), token.clone()));
-        token
+        let stamp = Stamp {
+            token: seal(&heads).into(),
+            heads: Arc::new(heads.clone()),
+        };
+        *sealed = Some(stamp.clone());
+        stamp
     }
 
     pub fn head(&self, region: &str) -> Option<Mark> {
