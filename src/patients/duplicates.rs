@@ -159,9 +159,9 @@ async fn in_region(
     };
     let mut seen = std::collections::HashSet::new();
     let mut matched = std::collections::HashMap::new();
-    for row in rows.iter().filter(|r| !skip.contains(&r.get(0))) {
+    for row in &rows {
         let id: Uuid = row.get(0);
-        if !seen.insert(id) {
+        if skip.contains(&id) || !seen.insert(id) {
             continue;
         }
         let existing = Person {
