@@ -16,7 +16,11 @@
 
 use chrono::NaiveDate;
 
-use super::names::similarity;
+use super::names::{key_similarity, name_key};
+use birth::Birth;
+
+#[path = "duplicates_birth.rs"]
+mod birth;
 
 /// What registration knows about a person when it checks for duplicates.
 #[derive(Debug, Clone, Copy)]
@@ -93,16 +97,40 @@ const CLOSE_DAYS: i64 = 7;
 /// Birth dates this far apart belong to different generations.
 const GENERATION_DAYS: i64 = 15 * 365;
 
+/// A person with the keys of their names made once ([`name_key`]): a registration is
+/// compared with every candidate of a region, a hundred and more in a dense one, and
+/// making a key (Unicode decomposition and a dozen rewrites) costs more than comparing two.
+#[derive(Debug, Clone)]
+pub struct Keyed<'a> {
+    pub person: Person<'a>,
+    given_key: String,
+    family_key: String,
+}
+
+impl<'a> Keyed<'a> {
+    pub fn new(person: Person<'a>) -> Keyed<'a> {
+        Keyed {
+            given_key: name_key(person.given_name),
+            family_key: name_key(person.family_name),
+            person,
+        }
+    }
+}
+
 /// Compares a new registration with an existing record; `None` unless the
 /// score reaches [`THRESHOLD`].
 pub fn compare(new: &Person, existing: &Person) -> Option<Match> {
-    let mut total = weight::PRIOR;
-    let mut reasons = Vec::new();
+    compare_keyed(&Keyed::new(*new), &Keyed::new(*existing))
+}
 
-    let id_same = match (id_key(new.national_id), id_key(existing.national_id)) {
+/// [`compare`] with the keys made. The words for the clerk are written only for a match:
+/// most candidates are not one.
+pub fn compare_keyed(new: &Keyed, existing: &Keyed) -> Option<Match> {
+    let (n, e) = (&new.person, &existing.person);
+    let mut total = weight::PRIOR;
+    let id_same = match (id_key(n.national_id), id_key(e.national_id)) {
         (Some(a), Some(b)) if a == b => {
             total += weight::NATIONAL_ID_SAME;
-            reasons.push("same national ID".to_string());
             true
         }
         (Some(_), Some(_)) => {
@@ -111,35 +139,41 @@ pub fn compare(new: &Person, existing: &Person) -> Option<Match> {
         }
         _ => false,
     };
-
     let names = compare_names(new, existing);
     total += names.weight;
-    reasons.extend(names.reasons);
-
-    let generation_apart =
-        (new.birth_date - existing.birth_date).num_days().abs() >= GENERATION_DAYS;
+    let generation_apart = (n.birth_date - e.birth_date).num_days().abs() >= GENERATION_DAYS;
     if generation_apart && !id_same {
         return None;
     }
-    let (birth_weight, birth_reason) = compare_birth(new.birth_date, existing.birth_date);
-    total += birth_weight;
-    reasons.extend(birth_reason);
-
-    if let (Some(a), Some(b)) = (phone_key(new.phone), phone_key(existing.phone))
-        && a == b
-        && names.given_agrees
-    {
+    let birth = Birth::of(n.birth_date, e.birth_date);
+    total += birth.weight();
+    let phone_same = names.given_agrees
+        && matches!((phone_key(n.phone), phone_key(e.phone)), (Some(a), Some(b)) if a == b);
+    if phone_same {
         total += weight::PHONE_SAME;
+    }
+    let score = 1.0 / (1.0 + (-total).exp2());
+    if score < THRESHOLD {
+        return None;
+    }
+    let mut reasons = Vec::new();
+    if id_same {
+        reasons.push("same national ID".to_string());
+    }
+    reasons.extend(names.reasons(n, e));
+    reasons.extend(birth.reason(n.birth_date, e.birth_date));
+    if phone_same {
         reasons.push("same phone number".to_string());
     }
-
-    let score = 1.0 / (1.0 + (-total).exp2());
-    (score >= THRESHOLD).then_some(Match { score, reasons })
+    Some(Match { score, reasons })
 }
 
+/// How the names of a pair compare, in one arrangement (straight or swapped).
 struct NameEvidence {
     weight: f64,
-    reasons: Vec<String>,
+    given_sim: f64,
+    family_sim: f64,
+    swapped: bool,
     /// Whether the name compared with the existing given name agrees; the
     /// phone only counts then.
     given_agrees: bool,
@@ -147,15 +181,15 @@ struct NameEvidence {
 
 /// Tries the names as entered and with given and family swapped, and keeps
 /// whichever arrangement explains the pair better.
-fn compare_names(new: &Person, existing: &Person) -> NameEvidence {
+fn compare_names(new: &Keyed, existing: &Keyed) -> NameEvidence {
     let straight = arrangement(
-        (new.given_name, existing.given_name),
-        (new.family_name, existing.family_name),
+        (&new.given_key, &existing.given_key),
+        (&new.family_key, &existing.family_key),
         false,
     );
     let swapped = arrangement(
-        (new.family_name, existing.given_name),
-        (new.given_name, existing.family_name),
+        (&new.family_key, &existing.given_key),
+        (&new.given_key, &existing.family_key),
         true,
     );
     if swapped.weight > straight.weight {
@@ -166,26 +200,41 @@ fn compare_names(new: &Person, existing: &Person) -> NameEvidence {
 }
 
 fn arrangement(given: (&str, &str), family: (&str, &str), swapped: bool) -> NameEvidence {
-    let given_sim = similarity(given.0, given.1);
-    let family_sim = similarity(family.0, family.1);
-    let given_weight = pick(given_sim, weight::GIVEN);
-    let family_weight = pick(family_sim, weight::FAMILY);
-    let mut reasons = Vec::new();
-    // Once swapped, "given" and "family" would mislead: the new record's
-    // given name is being compared with the existing family name.
-    let (given_label, family_label) = if swapped {
-        reasons.push("given and family names swapped".to_string());
-        ("name", "name")
-    } else {
-        ("given name", "family name")
-    };
-    reasons.extend(name_reason(given_label, given, given_sim));
-    reasons.extend(name_reason(family_label, family, family_sim));
+    let given_sim = key_similarity(given.0, given.1);
+    let family_sim = key_similarity(family.0, family.1);
     let penalty = if swapped { weight::NAMES_SWAPPED } else { 0.0 };
     NameEvidence {
-        weight: given_weight + family_weight + penalty,
-        reasons,
+        weight: pick(given_sim, weight::GIVEN) + pick(family_sim, weight::FAMILY) + penalty,
+        given_sim,
+        family_sim,
+        swapped,
         given_agrees: given_sim >= CLOSE_SIMILARITY,
+    }
+}
+
+impl NameEvidence {
+    /// What the clerk is told of the names.
+    fn reasons(&self, new: &Person, existing: &Person) -> Vec<String> {
+        let mut reasons = Vec::new();
+        // Once swapped, "given" and "family" would mislead: the new record's
+        // given name is being compared with the existing family name.
+        let (given, family, given_label, family_label) = if self.swapped {
+            reasons.push("given and family names swapped".to_string());
+            let given = (new.family_name, existing.given_name);
+            (
+                given,
+                (new.given_name, existing.family_name),
+                "name",
+                "name",
+            )
+        } else {
+            let given = (new.given_name, existing.given_name);
+            let family = (new.family_name, existing.family_name);
+            (given, family, "given name", "family name")
+        };
+        reasons.extend(name_reason(given_label, given, self.given_sim));
+        reasons.extend(name_reason(family_label, family, self.family_sim));
+        reasons
     }
 }
 
@@ -211,47 +260,6 @@ fn name_reason(label: &str, (new, old): (&str, &str), sim: f64) -> Option<String
         Some(format!("{label} {new} is similar to {old}"))
     } else {
         None
-    }
-}
-
-/// Weight and, when they agree in some way, the reason for two birth dates.
-fn compare_birth(new: NaiveDate, old: NaiveDate) -> (f64, Option<String>) {
-    use chrono::Datelike;
-    let days = (new - old).num_days().abs();
-    if days == 0 {
-        return (weight::BIRTH_SAME, Some(format!("same birth date {old}")));
-    }
-    if days <= CLOSE_DAYS {
-        let span = if days == 1 {
-            "one day".to_string()
-        } else {
-            format!("{days} days")
-        };
-        let reason = format!("birth date {new} is {span} from {old}");
-        return (weight::BIRTH_WITHIN_DAYS, Some(reason));
-    }
-    let same_year = new.year() == old.year();
-    if same_year && new.day() == old.month() && new.month() == old.day() {
-        let reason = format!("day and month swapped: birth date {new} against {old}");
-        return (weight::BIRTH_DAY_MONTH_SWAPPED, Some(reason));
-    }
-    if new.month() == old.month() && new.day() == old.day() && new.year().abs_diff(old.year()) == 1
-    {
-        let reason = format!(
-            "same birth day and month, year {} against {}",
-            new.year(),
-            old.year()
-        );
-        return (weight::BIRTH_YEAR_OFF_BY_ONE, Some(reason));
-    }
-    if same_year {
-        let reason = format!("same birth year {}", old.year());
-        return (weight::BIRTH_SAME_YEAR, Some(reason));
-    }
-    match days {
-        d if d <= 366 => (weight::BIRTH_NEAR, None),
-        d if d < GENERATION_DAYS => (weight::BIRTH_FAR, None),
-        _ => (weight::BIRTH_GENERATION, None),
     }
 }
 

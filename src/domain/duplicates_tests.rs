@@ -198,3 +198,23 @@ fn score_grows_with_evidence() {
     let with_id = found(&new, &old).score;
     assert!(names_and_date < with_phone && with_phone < with_id);
 }
+
+#[test]
+fn a_registration_keyed_once_gets_from_every_candidate_the_answer_it_gets_alone() {
+    let new = person("Tshepo", "Moshweshwe", date(1990, 5, 1));
+    let candidates = [
+        person("Tšepo", "Moshoeshoe", date(1990, 5, 1)),
+        person("Moshoeshoe", "Tshepo", date(1990, 5, 2)),
+        person("Tshepo", "Moshweshwe", date(1990, 1, 5)),
+        person("Thabo", "Mofokeng", date(1990, 5, 1)),
+        person("Tshepo", "Moshweshwe", date(1960, 5, 1)),
+    ];
+    let keyed = Keyed::new(new);
+    let answers: Vec<_> = candidates
+        .iter()
+        .map(|c| compare_keyed(&keyed, &Keyed::new(*c)))
+        .collect();
+    let alone: Vec<_> = candidates.iter().map(|c| compare(&new, c)).collect();
+    assert_eq!(answers, alone);
+    assert_eq!(answers.iter().filter(|a| a.is_some()).count(), 3, "{answers:?}");
+}

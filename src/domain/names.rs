@@ -68,7 +68,10 @@ pub fn name_key(name: &str) -> String {
     }
     let mut key = collapse_doubles(&letters);
     for (from, to) in REWRITES {
-        key = key.replace(from, to);
+        // Most rewrites do not apply to a given name: no new string for those.
+        if key.contains(from) {
+            key = key.replace(from, to);
+        }
     }
     collapse_doubles(&key)
 }
@@ -79,13 +82,18 @@ pub fn name_key(name: &str) -> String {
 /// key gives 0.0, because a missing name is no evidence that two people are
 /// the same.
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (ka, kb) = (name_key(a), name_key(b));
+    key_similarity(&name_key(a), &name_key(b))
+}
+
+/// [`similarity`] of two keys already made by [`name_key`]: a key costs more to make
+/// than to compare, so who compares one name with many keys it once.
+pub fn key_similarity(ka: &str, kb: &str) -> f64 {
     if ka.is_empty() || kb.is_empty() {
         0.0
     } else if ka == kb {
         1.0
     } else {
-        strsim::jaro_winkler(&ka, &kb)
+        strsim::jaro_winkler(ka, kb)
     }
 }
 

@@ -8,7 +8,7 @@ use super::model::{COLUMNS, Patient, PatientRow};
 use crate::app::App;
 use crate::authz::Action;
 use crate::authz::kinds;
-use crate::domain::duplicates::{self, Person};
+use crate::domain::duplicates::{self, Keyed, Person};
 use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
 use crate::http::{Actor, ApiError};
@@ -150,13 +150,13 @@ async fn in_region(
             Box::pin(async move { query(c, &p, &keys, swapped).await })
         })
         .await?;
-    let new = Person {
+    let new = Keyed::new(Person {
         given_name: &p.given_name,
         family_name: &p.family_name,
         birth_date: p.birth_date,
         phone: p.phone.as_deref(),
         national_id: p.national_id.as_deref(),
-    };
+    });
     let mut seen = std::collections::HashSet::new();
     let mut matched = std::collections::HashMap::new();
     for row in &rows {
@@ -164,14 +164,14 @@ async fn in_region(
         if skip.contains(&id) || !seen.insert(id) {
             continue;
         }
-        let existing = Person {
+        let existing = Keyed::new(Person {
             given_name: row.get(1),
             family_name: row.get(2),
             birth_date: row.get(3),
             phone: row.get(4),
             national_id: row.get(5),
-        };
-        if let Some(m) = duplicates::compare(&new, &existing) {
+        });
+        if let Some(m) = duplicates::compare_keyed(&new, &existing) {
             matched.insert(id, m);
         }
     }
