@@ -216,5 +216,9 @@ fn a_registration_keyed_once_gets_from_every_candidate_the_answer_it_gets_alone(
         .collect();
     let alone: Vec<_> = candidates.iter().map(|c| compare(&new, c)).collect();
     assert_eq!(answers, alone);
-    assert_eq!(answers.iter().filter(|a| a.is_some()).count(), 3, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|a| a.is_some()).count(),
+        3,
+        "{answers:?}"
+    );
 }
