@@ -145,3 +145,28 @@ impl Drop for InFlight {
         metrics::gauge!(self.0).decrement(1.0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(text: &str, name: &str) -> Option<f64> {
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} ")))?;
+        line.rsplit(' ').next()?.parse().ok()
+    }
+
+    #[test]
+    fn an_in_flight_gauge_counts_what_is_alive_and_counts_down_when_it_is_dropped() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let seen = metrics::with_local_recorder(&recorder, || {
+            let (a, b) = (InFlight::start(WEBSOCKETS), InFlight::start(WEBSOCKETS));
+            let transfer = InFlight::start(TRANSFERS);
+            let both = value(&handle.render(), WEBSOCKETS);
+            drop((a, b, transfer));
+            (both, value(&handle.render(), WEBSOCKETS))
+        });
+        assert_eq!(seen, (Some(2.0), Some(0.0)));
+        assert_eq!(value(&handle.render(), TRANSFERS), Some(0.0));
+    }
+}

@@ -184,3 +184,25 @@ async fn metrics_listen_serves_the_scrape_on_its_own_address_and_not_on_the_api_
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn open_websockets_are_counted_while_they_are_open() {
+    use crate::live::{connect, next_frame, send};
+    let app = spawn_app_with(|s| s.file.metrics.token = Secret::new(TOKEN)).await;
+    let token = app.login("admin", crate::helpers::PASSWORD).await;
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        let mut ws = connect(&app, &token).await;
+        // Answered, so the server side of the socket is up and counted.
+        send(
+            &mut ws,
+            &serde_json::json!({"id": 1, "method": "GET", "path": "/api/v1/notifications"}),
+        )
+        .await;
+        assert_eq!(next_frame(&mut ws).await["status"], 200);
+        sockets.push(ws);
+    }
+    // The gauge is one per process and other tests open sockets too: it counts at least ours.
+    let open = sample(&scrape(&app).await, "hmis_websocket_connections", &[]);
+    assert!(open.is_some_and(|n| n >= 3.0), "{open:?}");
+}
