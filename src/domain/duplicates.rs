@@ -120,13 +120,16 @@ impl<'a> Keyed<'a> {
 /// Compares a new registration with an existing record; `None` unless the
 /// score reaches [`THRESHOLD`].
 pub fn compare(new: &Person, existing: &Person) -> Option<Match> {
-    compare_keyed(&Keyed::new(*new), &Keyed::new(*existing))
+    compare_keyed(&Keyed::new(*new), existing)
 }
 
-/// [`compare`] with the keys made. The words for the clerk are written only for a match:
-/// most candidates are not one.
-pub fn compare_keyed(new: &Keyed, existing: &Keyed) -> Option<Match> {
-    let (n, e) = (&new.person, &existing.person);
+/// [`compare`] with the new person's keys made. Names cost the most to compare (keys,
+/// Jaro-Winkler), and most candidates of a dense region (born within a year, names
+/// starting alike) cannot reach the threshold whatever their names say: those are turned
+/// away before their names are looked at. The words for the clerk are written for matches
+/// only.
+pub fn compare_keyed(new: &Keyed, existing: &Person) -> Option<Match> {
+    let (n, e) = (&new.person, existing);
     let mut total = weight::PRIOR;
     let id_same = match (id_key(n.national_id), id_key(e.national_id)) {
         (Some(a), Some(b)) if a == b => {
@@ -139,20 +142,29 @@ pub fn compare_keyed(new: &Keyed, existing: &Keyed) -> Option<Match> {
         }
         _ => false,
     };
-    let names = compare_names(new, existing);
-    total += names.weight;
     let generation_apart = (n.birth_date - e.birth_date).num_days().abs() >= GENERATION_DAYS;
     if generation_apart && !id_same {
         return None;
     }
     let birth = Birth::of(n.birth_date, e.birth_date);
     total += birth.weight();
-    let phone_same = names.given_agrees
-        && matches!((phone_key(n.phone), phone_key(e.phone)), (Some(a), Some(b)) if a == b);
+    let phones_agree =
+        matches!((phone_key(n.phone), phone_key(e.phone)), (Some(a), Some(b)) if a == b);
+    let phone_at_most = if phones_agree {
+        weight::PHONE_SAME
+    } else {
+        0.0
+    };
+    if score_of(total + NAMES_AT_MOST + phone_at_most) < THRESHOLD {
+        return None;
+    }
+    let names = compare_names(new, &Keyed::new(*e));
+    total += names.weight;
+    let phone_same = phones_agree && names.given_agrees;
     if phone_same {
         total += weight::PHONE_SAME;
     }
-    let score = 1.0 / (1.0 + (-total).exp2());
+    let score = score_of(total);
     if score < THRESHOLD {
         return None;
     }
@@ -166,6 +178,14 @@ pub fn compare_keyed(new: &Keyed, existing: &Keyed) -> Option<Match> {
         reasons.push("same phone number".to_string());
     }
     Some(Match { score, reasons })
+}
+
+/// The most the names can add: both agreeing, as entered (a swap costs a little).
+const NAMES_AT_MOST: f64 = weight::GIVEN[0] + weight::FAMILY[0];
+
+/// The probability-like score of a sum of weights; it grows with the sum.
+fn score_of(total: f64) -> f64 {
+    1.0 / (1.0 + (-total).exp2())
 }
 
 /// How the names of a pair compare, in one arrangement (straight or swapped).

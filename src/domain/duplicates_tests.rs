@@ -212,7 +212,7 @@ fn a_registration_keyed_once_gets_from_every_candidate_the_answer_it_gets_alone(
     let keyed = Keyed::new(new);
     let answers: Vec<_> = candidates
         .iter()
-        .map(|c| compare_keyed(&keyed, &Keyed::new(*c)))
+        .map(|c| compare_keyed(&keyed, c))
         .collect();
     let alone: Vec<_> = candidates.iter().map(|c| compare(&new, c)).collect();
     assert_eq!(answers, alone);
@@ -221,4 +221,10 @@ fn a_registration_keyed_once_gets_from_every_candidate_the_answer_it_gets_alone(
         3,
         "{answers:?}"
     );
+}
+
+#[test]
+fn the_bound_on_what_names_can_add_is_the_most_any_two_names_add() {
+    let most = |w: [f64; 4]| w.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(NAMES_AT_MOST, most(weight::GIVEN) + most(weight::FAMILY));
 }

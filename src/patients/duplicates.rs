@@ -164,13 +164,13 @@ async fn in_region(
         if skip.contains(&id) || !seen.insert(id) {
             continue;
         }
-        let existing = Keyed::new(Person {
+        let existing = Person {
             given_name: row.get(1),
             family_name: row.get(2),
             birth_date: row.get(3),
             phone: row.get(4),
             national_id: row.get(5),
-        });
+        };
         if let Some(m) = duplicates::compare_keyed(&new, &existing) {
             matched.insert(id, m);
         }
