@@ -115,6 +115,11 @@ impl<'a> Keyed<'a> {
             person,
         }
     }
+
+    /// The keys of the given and the family name.
+    pub fn keys(&self) -> [&str; 2] {
+        [&self.given_key, &self.family_key]
+    }
 }
 
 /// Compares a new registration with an existing record; `None` unless the

@@ -9,7 +9,6 @@ use crate::app::App;
 use crate::authz::Action;
 use crate::authz::kinds;
 use crate::domain::duplicates::{self, Keyed, Person};
-use crate::domain::names::name_key;
 use crate::domain::patient::NewPatient;
 use crate::http::{Actor, ApiError};
 use crate::records::regions::{self, Asked, Need};
@@ -114,7 +113,19 @@ pub async fn find(
     skip: &[Uuid],
 ) -> Result<Found, ApiError> {
     let regions = regions::for_actor(app, actor, &SEERS, Asked::Every).await?;
-    let asked = join_all(regions.iter().map(|s| in_region(app, actor, s, p, skip))).await;
+    let new = Keyed::new(Person {
+        given_name: &p.given_name,
+        family_name: &p.family_name,
+        birth_date: p.birth_date,
+        phone: p.phone.as_deref(),
+        national_id: p.national_id.as_deref(),
+    });
+    let asked = join_all(
+        regions
+            .iter()
+            .map(|s| in_region(app, actor, s, p, &new, skip)),
+    )
+    .await;
     let mut found = Found {
         candidates: Vec::new(),
         unchecked: Vec::new(),
@@ -140,9 +151,10 @@ async fn in_region(
     actor: &Actor,
     shard: &Shard,
     p: &NewPatient,
+    new: &Keyed<'_>,
     skip: &[Uuid],
 ) -> Result<Vec<Candidate>, crate::shards::ShardError> {
-    let keys = [name_key(&p.given_name), name_key(&p.family_name)];
+    let keys = new.keys().map(str::to_owned);
     let swapped = swapped(p.birth_date);
     let rows = shard
         .read(|c| {
@@ -150,13 +162,6 @@ async fn in_region(
             Box::pin(async move { query(c, &p, &keys, swapped).await })
         })
         .await?;
-    let new = Keyed::new(Person {
-        given_name: &p.given_name,
-        family_name: &p.family_name,
-        birth_date: p.birth_date,
-        phone: p.phone.as_deref(),
-        national_id: p.national_id.as_deref(),
-    });
     let mut seen = std::collections::HashSet::new();
     let mut matched = std::collections::HashMap::new();
     for row in &rows {
@@ -171,7 +176,7 @@ async fn in_region(
             phone: row.get(4),
             national_id: row.get(5),
         };
-        if let Some(m) = duplicates::compare_keyed(&new, &existing) {
+        if let Some(m) = duplicates::compare_keyed(new, &existing) {
             matched.insert(id, m);
         }
     }
