@@ -54,27 +54,23 @@ fn every_compose_service_and_volume_is_in_the_readme_table() {
     let config = compose_config();
     let table = readme_table();
     let named: BTreeSet<&str> = table.iter().map(|r| r.service.as_str()).collect();
-    let services: BTreeSet<&str> = config["services"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        named, services,
+        named,
+        keys(&config["services"]),
         "the README's table and compose.yaml's services"
     );
     let volumes: BTreeSet<&str> = table.iter().filter_map(|r| r.volume.as_deref()).collect();
-    let declared: BTreeSet<&str> = config["volumes"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        volumes, declared,
+        volumes,
+        keys(&config["volumes"]),
         "the README's table and compose.yaml's volumes"
     );
+}
+
+/// The names a mapping of the compose file declares (its services, its volumes).
+fn keys(mapping: &serde_json::Value) -> BTreeSet<&str> {
+    let mapping = mapping.as_object().expect("a mapping");
+    mapping.keys().map(String::as_str).collect()
 }
 
 /// The names of regions/*.toml, from the files themselves.
