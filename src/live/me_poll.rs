@@ -72,14 +72,16 @@ impl MePoll {
         }
     }
 
-    /// Reads until there is something to answer (the caller bounds it with its deadline).
+    /// After a [`MePoll::read`] that found nothing: waits for news and reads, until there
+    /// is something to answer (the caller bounds it with its deadline). The read before
+    /// subscribed to pushes, so news since it wakes the first wait.
     pub async fn next(&mut self, central: &PgPool) -> Vec<Value> {
         loop {
+            self.wait().await;
             let frames = self.read(central).await;
             if !frames.is_empty() {
                 return frames;
             }
-            self.wait().await;
         }
     }
 

@@ -25,7 +25,7 @@
 //! not show had not committed then, so it lies at or after that horizon.
 
 use super::{Pushed, store};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 /// Notifications one read hands out at most; beyond, the client re-reads its list.
@@ -56,9 +56,9 @@ pub struct Read {
 }
 
 /// The central database's horizon now.
-pub async fn horizon(central: &PgPool) -> sqlx::Result<u64> {
+pub async fn horizon(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     let h: i64 = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        .fetch_one(central)
+        .fetch_one(db)
         .await?;
     Ok(h as u64)
 }
@@ -69,10 +69,7 @@ pub async fn since(central: &PgPool, user: Uuid, from: u64) -> sqlx::Result<Read
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let to: i64 =
-        sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            .fetch_one(&mut *tx)
-            .await?;
+    let to = i64::try_from(horizon(&mut *tx).await?).unwrap_or(i64::MAX);
     let from = i64::try_from(from).unwrap_or(i64::MAX);
     let range = "user_id = $1 AND {c} >= $2::bigint::text::xid8 AND {c} < $3::bigint::text::xid8";
     let created_sql = format!(
@@ -87,24 +84,20 @@ pub async fn since(central: &PgPool, user: Uuid, from: u64) -> sqlx::Result<Read
         .bind(MAX + 1)
         .fetch_all(&mut *tx)
         .await?;
-    let read_sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM notifications WHERE {})",
+    // Whether any was read in the range, and whether any is held back past the horizon
+    // (created or read by a transaction the horizon does not cover yet).
+    let flags_sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM notifications WHERE {}),
+                EXISTS (SELECT 1 FROM notifications WHERE user_id = $1
+                  AND (created_xid >= $3::bigint::text::xid8 OR read_xid >= $3::bigint::text::xid8))",
         range.replace("{c}", "read_xid")
     );
-    let read: bool = sqlx::query_scalar(&read_sql)
+    let (read, held): (bool, bool) = sqlx::query_as(&flags_sql)
         .bind(user)
         .bind(from)
         .bind(to)
         .fetch_one(&mut *tx)
         .await?;
-    let held: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM notifications WHERE user_id = $1
-           AND (created_xid >= $2::bigint::text::xid8 OR read_xid >= $2::bigint::text::xid8))",
-    )
-    .bind(user)
-    .bind(to)
-    .fetch_one(&mut *tx)
-    .await?;
     let unread = store::unread(&mut *tx, user).await?;
     tx.commit().await?;
     let since = if created.len() as i64 > MAX {
