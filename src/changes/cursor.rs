@@ -95,6 +95,14 @@ impl Cursor {
         }
     }
 
+    /// A cursor at each region's head.
+    pub fn at(heads: BTreeMap<String, Mark>) -> Cursor {
+        Cursor {
+            regions: heads,
+            ..Cursor::new()
+        }
+    }
+
     /// Where the user's notifications were read through, if the cursor says.
     pub fn notices(&self) -> Option<u64> {
         self.notices

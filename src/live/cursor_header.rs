@@ -19,12 +19,11 @@
 
 use super::hub::Hub;
 use crate::app::AppState;
-use crate::changes::{Cursor, Mark};
+use crate::changes::Cursor;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::collections::BTreeMap;
 
 pub static CURSOR: HeaderName = HeaderName::from_static("x-hmis-cursor");
 
@@ -36,7 +35,8 @@ pub async fn stamp(
 ) -> Response {
     let read = req.method() == Method::GET && req.uri().path().starts_with("/api/v1/");
     // Before the handler: see the module header.
-    let stamp = read.then(|| hub.sealed_heads(|heads| cursor_of(heads).seal(&app.cursor_key)));
+    let stamp =
+        read.then(|| hub.sealed_heads(|heads| Cursor::at(heads.clone()).seal(&app.cursor_key)));
     let mut response = next.run(req).await;
     let Some(stamp) = stamp.filter(|_| response.status().is_success()) else {
         return response;
@@ -48,7 +48,7 @@ pub async fn stamp(
         .get::<crate::notices::since::Horizon>()
     {
         Some(h) => {
-            let mut cursor = cursor_of(&stamp.heads);
+            let mut cursor = Cursor::at((*stamp.heads).clone());
             cursor.set_notices(h.0);
             cursor.seal(&app.cursor_key).into()
         }
@@ -59,12 +59,4 @@ pub async fn stamp(
         response.headers_mut().insert(CURSOR.clone(), value);
     }
     response
-}
-
-fn cursor_of(heads: &BTreeMap<String, Mark>) -> Cursor {
-    let mut cursor = Cursor::new();
-    for (region, mark) in heads {
-        cursor.set(region, *mark);
-    }
-    cursor
 }

@@ -51,11 +51,7 @@ impl Feed {
     /// From each region's latest head: only what happens next.
     pub fn from_now(hub: &Hub) -> Feed {
         let live = hub.subscribe();
-        let mut cursor = Cursor::new();
-        for (region, mark) in hub.heads() {
-            cursor.set(&region, mark);
-        }
-        Feed::with(cursor, live, false)
+        Feed::with(Cursor::at(hub.heads()), live, false)
     }
 
     /// From a cursor a client holds; regions it does not name are read from now.
