@@ -49,9 +49,9 @@ pub struct Authz {
     /// `roles_in` answers, asked on every audited request.
     roles: RwLock<HashMap<(String, String), String>>,
     central: Option<sqlx::PgPool>,
-    /// Counts policy changes applied here, for holders of long-lived authorizations (a
-    /// socket's subscriptions) to check them again.
-    generation: tokio::sync::watch::Sender<u64>,
+    /// Marked changed at every policy change applied here, for holders of long-lived
+    /// authorizations (a socket's subscriptions) to check them again.
+    changed: tokio::sync::watch::Sender<()>,
 }
 
 /// Past this many cached decisions the cache starts over, so memory stays bounded.
@@ -108,7 +108,7 @@ impl Authz {
             decisions: RwLock::default(),
             roles: RwLock::default(),
             central,
-            generation: tokio::sync::watch::Sender::new(0),
+            changed: tokio::sync::watch::Sender::new(()),
         }
     }
 
@@ -208,13 +208,13 @@ impl Authz {
     fn forget(&self) {
         self.decisions.write().clear();
         self.roles.write().clear();
-        self.generation.send_modify(|g| *g += 1);
+        self.changed.send_replace(());
     }
 
     /// Changes once every time the policy (lines or grants) applied here changed: what
     /// was allowed before may not be now.
-    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.generation.subscribe()
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<()> {
+        self.changed.subscribe()
     }
 
     /// Every policy line (role, kind, action, condition), with bare role names.

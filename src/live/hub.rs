@@ -153,10 +153,6 @@ impl Hub {
         *sealed = Some(stamp.clone());
         stamp
     }
-
-    pub fn head(&self, region: &str) -> Option<Mark> {
-        self.heads.read().get(region).copied()
-    }
 }
 
 async fn read_forever(

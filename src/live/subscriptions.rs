@@ -153,12 +153,14 @@ impl Subscriptions {
         };
         let mut refused = Vec::new();
         for name in followed {
-            match topics::resolve(ctx.app, ctx.actor, &name).await {
-                Err(e @ (ApiError::Forbidden(_) | ApiError::ForbiddenField { .. })) => {
-                    refused.push((name, topics::reason(e)))
-                }
-                Err(e @ ApiError::NotFound(_)) => refused.push((name, topics::reason(e))),
-                _ => {}
+            let checked = topics::resolve(ctx.app, ctx.actor, &name).await;
+            if let Err(
+                e @ (ApiError::Forbidden(_)
+                | ApiError::ForbiddenField { .. }
+                | ApiError::NotFound(_)),
+            ) = checked
+            {
+                refused.push((name, topics::reason(e)));
             }
         }
         if refused.is_empty() {
