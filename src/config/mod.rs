@@ -18,7 +18,7 @@ pub use auth::AuthSettings;
 pub use changes::ChangesSettings;
 pub use live::LiveSettings;
 pub use metrics::MetricsSettings;
-pub use region::{RegionOverride, RegionSettings};
+pub use region::{RegionOverride, RegionSettings, env_prefix};
 pub use secret::{DatabaseUrl, Secret};
 pub use source::{Chosen, DEV_DIR, choose, dev_file};
 

@@ -90,10 +90,7 @@ fn load_file(
     {
         region.database_url = url;
     }
-    let prefix = format!(
-        "HMIS_REGION_{}",
-        region.name.to_uppercase().replace('-', "_")
-    );
+    let prefix = env_prefix(&region.name);
     let region: RegionSettings = super::with_env(file, region, &prefix, vars)?;
     validate(file, &region)?;
     Ok(region)
@@ -179,4 +176,10 @@ fn check_unique(dir: &Path, regions: &[RegionSettings]) -> Result<(), ConfigErro
         }
     }
     Ok(())
+}
+
+/// The prefix of the environment variables that override a region's settings, before
+/// `_` and the key: `HMIS_REGION_QUTHING` for `HMIS_REGION_QUTHING_DATABASE_URL`.
+pub fn env_prefix(region: &str) -> String {
+    format!("HMIS_REGION_{}", region.to_uppercase().replace('-', "_"))
 }

@@ -124,10 +124,7 @@ fn targets(file: &FileSettings, regions: &[RegionSettings], named: &str) -> Vec<
         kind: Kind::Central(regions.to_vec()),
     };
     let regional = regions.iter().map(|r| {
-        let var = format!(
-            "HMIS_REGION_{}_DATABASE_URL",
-            r.name.to_uppercase().replace('-', "_")
-        );
+        let var = format!("{}_DATABASE_URL", crate::config::env_prefix(&r.name));
         let otherwise = if file.regions.contains_key(&r.name) {
             format!("database_url of [regions.{}] in {named}", r.name)
         } else {
