@@ -36,7 +36,8 @@ const BOOKKEEPING_TABLES: &[&str] = &[
     "change_log",
     "change_log_meta",
 ];
-const PLANNER: &str = "planner";
+/// The central database's role of planners.
+pub const PLANNER: &str = "planner";
 const PLANNING_SCHEMA: &str = "planning";
 /// Serializes two runs on the same database: two sessions granting on the same table at
 /// once can fail with "tuple concurrently updated". Advisory locks are per database, so

@@ -29,9 +29,10 @@ mod views;
 
 /// Serializes two runs on the central database.
 const LOCK_KEY: i64 = 0x686d_6973_6664_7721; // "hmisfdw!"
-const SERVER_PREFIX: &str = "region_";
+/// A region's foreign server is this and its name.
+pub(crate) const SERVER_PREFIX: &str = "region_";
 /// The views, and the regions' views they unite.
-const VIEWS: [&str; 2] = ["patients", "observations"];
+pub(crate) const VIEWS: [&str; 2] = ["patients", "observations"];
 
 /// What a run did.
 #[derive(Debug, Default)]

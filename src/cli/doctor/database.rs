@@ -7,7 +7,7 @@ use super::clock::ClockSample;
 use super::report::Finding;
 use crate::cli::connect::{self, Unreachable};
 use crate::config::{DatabaseUrl, RegionSettings};
-use crate::dbroles::{region_planner_role, region_role_names};
+use crate::dbroles::{PLANNER, region_planner_role, region_role_names};
 use sqlx::{Connection, PgConnection};
 use std::sync::Mutex;
 
@@ -183,7 +183,7 @@ async fn roles(
             let planner = region_planner_role(&r.name)?;
             (vec![admin, readonly, planner.clone()], Some(planner))
         }
-        None => (vec!["planner".to_owned()], None),
+        None => (vec![PLANNER.to_owned()], None),
     };
     let rows: Vec<(String, bool, bool, bool, bool)> = sqlx::query_as(
         "SELECT w.role, p.oid IS NOT NULL,

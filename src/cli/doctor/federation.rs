@@ -6,11 +6,11 @@
 
 use super::report::Finding;
 use crate::config::RegionSettings;
+use crate::federate::{SERVER_PREFIX, VIEWS};
 use sqlx::PgConnection;
 use sqlx::postgres::PgConnectOptions;
 use std::collections::BTreeSet;
 
-const VIEWS: [&str; 2] = ["patients", "observations"];
 const FIX: &str = "run `hmis federate` (also the last step of `hmis migrate`); a region that \
                    was down when it last ran is added once it answers";
 
@@ -57,10 +57,12 @@ pub async fn check(
         }
     }
     let stale: Vec<String> = sqlx::query_scalar(
-        "SELECT substr(srvname, 8)::text FROM pg_foreign_server
-         WHERE starts_with(srvname, 'region_') AND NOT substr(srvname, 8) = ANY($1) ORDER BY 1",
+        "SELECT substr(srvname, length($2) + 1)::text FROM pg_foreign_server
+         WHERE starts_with(srvname, $2) AND NOT substr(srvname, length($2) + 1) = ANY($1)
+         ORDER BY 1",
     )
     .bind(regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+    .bind(SERVER_PREFIX)
     .fetch_all(&mut *conn)
     .await?;
     if !stale.is_empty() {
@@ -87,7 +89,7 @@ async fn region_problems(
     region: &RegionSettings,
 ) -> Result<Vec<String>, sqlx::Error> {
     let name = &region.name;
-    let server = format!("region_{name}");
+    let server = format!("{SERVER_PREFIX}{name}");
     let found: Option<(Vec<String>, bool)> = sqlx::query_as(
         "SELECT coalesce(s.srvoptions, '{}')::text[],
                 EXISTS (SELECT FROM pg_user_mappings m
