@@ -144,8 +144,8 @@ pub async fn launch(
     // Revocations must reach this process from the first request on; if the central
     // database is down, serve anyway (nothing can log in until it is back).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), listening).await;
-    let metrics = match server::metrics_router(app.clone()) {
-        Some(router) => Some(serve_metrics(&app.settings.file.metrics.listen, router).await?),
+    let metrics = match app.settings.file.metrics.listen() {
+        Some(addr) => Some(serve_metrics(addr, server::metrics_router(app.clone())).await?),
         None => None,
     };
     let router = server::router(app.clone(), hub.clone())
@@ -181,7 +181,7 @@ pub async fn launch(
 
 /// `[metrics] listen`: the scrape on an address of its own, until `launch` ends.
 async fn serve_metrics(
-    addr: &str,
+    addr: std::net::SocketAddr,
     router: axum::Router,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr)

@@ -82,10 +82,9 @@ fn layered(routes: Router, limit: usize, hsts: bool) -> Router {
         .layer(axum::middleware::from_fn(metrics::track))
 }
 
-/// The router of `[metrics] listen`, when set: `GET /metrics` alone.
-pub fn metrics_router(app: AppState) -> Option<Router> {
-    app.settings.file.metrics.listen()?;
-    Some(metrics::router(app))
+/// The router of `[metrics] listen`: `GET /metrics` alone.
+pub fn metrics_router(app: AppState) -> Router {
+    metrics::router(app)
 }
 
 /// One span per request; handlers fill in `region` and `rule` once routing has decided.
